@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { BillingModule } from '../billing/billing.module';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysService } from './api-keys.service';
+import { AdminModelsController } from './models.controller';
+import { ModelsService } from './models.service';
+import { TenantsController } from './tenants.controller';
+import { TenantsService } from './tenants.service';
+
+/** The admin API (/admin/*, AdminGuard): tenants, credits and ledger, API keys, models and prices. */
+@Module({
+  imports: [BillingModule],
+  controllers: [TenantsController, ApiKeysController, AdminModelsController],
+  providers: [TenantsService, ApiKeysService, ModelsService],
+})
+export class AdminModule {}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { generateApiKey } from '../auth/api-key';
+import { isUuid } from '../billing/ledger.service';
+import { notFound } from '../common/errors';
+import { PrismaService } from '../prisma/prisma.service';
+import type { CreateApiKeyDto } from './dto/api-key.dto';
+import { presentApiKey } from './presenters';
+
+const keySelect = { id: true, prefix: true, name: true, createdAt: true, revokedAt: true } as const;
+
+@Injectable()
+export class ApiKeysService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** A new key for the tenant. The key itself is returned only here; only its hash is stored. */
+  async create(tenantId: string, dto: CreateApiKeyDto) {
+    await this.assertTenant(tenantId);
+    const { key, hash, prefix } = generateApiKey();
+    const row = await this.prisma.apiKey.create({ data: { tenantId, name: dto.name ?? null, hash, prefix }, select: keySelect });
+    return { id: row.id, key, prefix: row.prefix, name: row.name, created_at: row.createdAt.toISOString() };
+  }
+
+  async list(tenantId: string) {
+    await this.assertTenant(tenantId);
+    const keys = await this.prisma.apiKey.findMany({ where: { tenantId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select: keySelect });
+    return { data: keys.map(presentApiKey) };
+  }
+
+  /** Sets revoked_at once; revoking again answers the same. The guard refuses the key from the next request on. */
+  async revoke(id: string) {
+    if (!isUuid(id)) throw keyNotFound(id);
+    await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    const key = await this.prisma.apiKey.findUnique({ where: { id }, select: { id: true, revokedAt: true } });
+    if (!key) throw keyNotFound(id);
+    return { id: key.id, revoked: true as const, revoked_at: key.revokedAt!.toISOString() };
+  }
+
+  private async assertTenant(tenantId: string) {
+    const tenant = isUuid(tenantId) ? await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
+    if (!tenant) throw notFound(`No tenant found with id '${tenantId}'.`);
+  }
+}
+
+const keyNotFound = (id: string) => notFound(`No API key found with id '${id}'.`);

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { isUniqueViolation } from '../billing/ledger.service';
+import { compareAmounts, defaultCachedInputPrice } from '../billing/money';
+import { CatalogService } from '../catalog/catalog.service';
+import { ApiError, invalidValue, notFound } from '../common/errors';
+import type { Price } from '../generated/prisma/client';
+import { PrismaService } from '../prisma/prisma.service';
+import type { PutModelDto } from './dto/model.dto';
+import { isKnownProvider } from './known-providers';
+import { isModelId } from './model-id';
+import { presentPriceVersion } from './presenters';
+
+export const priceConflict = (effectiveFrom: Date) =>
+  new ApiError(
+    409,
+    `A price version effective from ${effectiveFrom.toISOString()} already exists with different prices; price versions are immutable, use another effective_from.`,
+    'invalid_request_error',
+    'conflict',
+    'effective_from',
+  );
+
+/** Resolved prices of one version, as exact decimal strings. */
+export interface ResolvedPrices {
+  input: string;
+  cachedInput: string;
+  output: string;
+}
+
+export const samePrices = (p: Pick<Price, 'inputPrice' | 'cachedInputPrice' | 'outputPrice'>, r: ResolvedPrices) =>
+  compareAmounts(p.inputPrice.toFixed(), r.input) === 0 &&
+  compareAmounts(p.cachedInputPrice.toFixed(), r.cachedInput) === 0 &&
+  compareAmounts(p.outputPrice.toFixed(), r.output) === 0;
+
+/** Timestamps Postgres and JSON both handle without surprises. */
+const MIN_TIME = Date.UTC(1970, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+@Injectable()
+export class ModelsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly catalog: CatalogService,
+  ) {}
+
+  /**
+   * Upserts the model's routing and adds a price version. The same effective_from with the same
+   * prices is an idempotent repeat (the stored version is returned); with other prices, 409.
+   */
+  async put(model: string, dto: PutModelDto) {
+    assertModelId(model);
+    if (!isKnownProvider(dto.provider)) throw invalidValue('provider', `Unknown provider '${dto.provider}'.`);
+    const prices: ResolvedPrices = {
+      input: dto.input_price,
+      cachedInput: dto.cached_input_price ?? defaultCachedInputPrice(dto.input_price),
+      output: dto.output_price,
+    };
+    const effectiveFrom = dto.effective_from !== undefined && dto.effective_from !== null ? new Date(dto.effective_from) : new Date();
+    if (Number.isNaN(effectiveFrom.getTime()) || effectiveFrom.getTime() < MIN_TIME || effectiveFrom.getTime() > MAX_TIME) {
+      throw invalidValue('effective_from', `'effective_from' must be an ISO 8601 time between 1970 and 9999.`);
+    }
+    const routing = { provider: dto.provider, upstreamModel: dto.upstream_model ?? null };
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.prisma.$transaction(async (tx) => {
+          const row = await tx.model.upsert({ where: { id: model }, create: { id: model, ...routing }, update: routing });
+          const existing = await tx.price.findUnique({ where: { modelId_effectiveFrom: { modelId: model, effectiveFrom } } });
+          if (existing && !samePrices(existing, prices)) throw priceConflict(effectiveFrom);
+          const price =
+            existing ??
+            (await tx.price.create({
+              data: { modelId: model, inputPrice: prices.input, cachedInputPrice: prices.cachedInput, outputPrice: prices.output, effectiveFrom },
+            }));
+          return { row, price };
+        });
+        this.catalog.invalidate(model);
+        const { row, price } = result;
+        return {
+          model: row.id,
+          provider: row.provider,
+          upstream_model: row.upstreamModel,
+          price: {
+            input_price: price.inputPrice.toFixed(),
+            cached_input_price: price.cachedInputPrice.toFixed(),
+            output_price: price.outputPrice.toFixed(),
+          },
+          effective_from: price.effectiveFrom.toISOString(),
+        };
+      } catch (err) {
+        // A concurrent PUT created the model or the same version first: the retry sees it.
+        if (attempt < 2 && isUniqueViolation(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Every model with the price in force now (null when none is yet). */
+  async list() {
+    const models = await this.catalog.listModels();
+    return {
+      data: models.map((m) => ({
+        model: m.id,
+        provider: m.provider,
+        upstream_model: m.upstreamModel,
+        price: m.price && {
+          input_price: m.price.input,
+          cached_input_price: m.price.cachedInput,
+          output_price: m.price.output,
+          effective_from: m.price.effectiveFrom.toISOString(),
+        },
+      })),
+    };
+  }
+
+  /** All price versions of the model, newest effective_from first. */
+  async prices(model: string) {
+    const row = isModelId(model)
+      ? await this.prisma.model.findUnique({
+          where: { id: model },
+          include: { prices: { orderBy: [{ effectiveFrom: 'desc' }, { createdAt: 'desc' }] } },
+        })
+      : null;
+    if (!row) throw notFound(`No model found with id '${model}'.`);
+    return { model: row.id, data: row.prices.map(presentPriceVersion) };
+  }
+}
+
+function assertModelId(model: string) {
+  if (!isModelId(model)) {
+    throw invalidValue('model', `Model ids are 1 to 128 characters of letters, digits and . _ : / - (got '${model.slice(0, 200)}').`);
+  }
+}

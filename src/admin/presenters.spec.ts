@@ -1,0 +1,61 @@
+import { Prisma } from '../generated/prisma/client';
+import { samePrices } from './models.service';
+import { presentApiKey, presentLedgerEntry, presentPriceVersion, presentTenant } from './presenters';
+
+const D = (v: string) => new Prisma.Decimal(v);
+const at = new Date('2025-01-02T03:04:05.006Z');
+
+describe('presenters', () => {
+  it('formats decimals as plain strings, never with an exponent', () => {
+    expect(presentTenant({ id: 't', name: 'n', status: 'active', balance: D('0.000000000000000001'), createdAt: at })).toEqual({
+      id: 't',
+      name: 'n',
+      status: 'active',
+      balance: '0.000000000000000001',
+      created_at: '2025-01-02T03:04:05.006Z',
+    });
+    expect(presentTenant({ id: 't', name: 'n', status: 'active', balance: D('100000000000000000000.000000000000000000'), createdAt: at }).balance).toBe(
+      '100000000000000000000',
+    );
+  });
+
+  it('formats a ledger entry', () => {
+    const entry = {
+      id: 'e',
+      tenantId: 't',
+      kind: 'charge' as const,
+      amount: D('-0.000037500000000000'),
+      balanceAfter: D('9.9999625'),
+      reference: null,
+      usageEventId: 'u',
+      responseId: 'resp_1',
+      priceId: null,
+      inputCost: null,
+      cachedInputCost: null,
+      outputCost: null,
+      reasoningCost: null,
+      createdAt: at,
+    };
+    expect(presentLedgerEntry(entry)).toEqual({
+      id: 'e',
+      kind: 'charge',
+      amount: '-0.0000375',
+      balance_after: '9.9999625',
+      response_id: 'resp_1',
+      reference: null,
+      created_at: '2025-01-02T03:04:05.006Z',
+    });
+  });
+
+  it('never exposes an API key hash', () => {
+    const key = { id: 'k', prefix: 'sk-tg-abcdef', name: null, createdAt: at, revokedAt: null, hash: 'secret', tenantId: 't' };
+    expect(presentApiKey(key)).toEqual({ id: 'k', prefix: 'sk-tg-abcdef', name: null, created_at: '2025-01-02T03:04:05.006Z', revoked_at: null });
+  });
+
+  it('formats a price version and compares prices by value', () => {
+    const p = { id: 'p', inputPrice: D('0.250000000000000000'), cachedInputPrice: D('0.025'), outputPrice: D('2.000'), effectiveFrom: at, createdAt: at };
+    expect(presentPriceVersion(p)).toMatchObject({ input_price: '0.25', cached_input_price: '0.025', output_price: '2' });
+    expect(samePrices(p, { input: '0.25', cachedInput: '0.0250', output: '2' })).toBe(true);
+    expect(samePrices(p, { input: '0.25', cachedInput: '0.025', output: '2.000000001' })).toBe(false);
+  });
+});

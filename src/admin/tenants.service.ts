@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { invalidValue, notFound } from '../common/errors';
+import { isUuid, LedgerService } from '../billing/ledger.service';
+import type { TenantStatus } from '../generated/prisma/client';
+import { PrismaService } from '../prisma/prisma.service';
+import type { CreateTenantDto, CreditDto, LedgerQueryDto } from './dto/tenant.dto';
+import { presentLedgerEntry, presentTenant } from './presenters';
+
+/** Reference of the ledger entry holding a new tenant's opening credits. */
+export const OPENING_REFERENCE = 'opening';
+
+const tenantSelect = { id: true, name: true, status: true, balance: true, createdAt: true } as const;
+
+@Injectable()
+export class TenantsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  /** The tenant and, when `credits` is given, its opening credit entry: one transaction. */
+  async create(dto: CreateTenantDto) {
+    const tenant = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.tenant.create({ data: { name: dto.name }, select: { id: true } });
+      if (dto.credits !== undefined && dto.credits !== null) {
+        await this.ledger.creditWithin(tx, created.id, dto.credits, OPENING_REFERENCE, 'credit');
+      }
+      return tx.tenant.findUniqueOrThrow({ where: { id: created.id }, select: tenantSelect });
+    });
+    return presentTenant(tenant);
+  }
+
+  async list() {
+    const tenants = await this.prisma.tenant.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select: tenantSelect });
+    return { data: tenants.map(presentTenant) };
+  }
+
+  async get(id: string) {
+    return presentTenant(await this.find(id));
+  }
+
+  async setStatus(id: string, status: TenantStatus) {
+    await this.find(id);
+    const tenant = await this.prisma.tenant.update({ where: { id }, data: { status }, select: tenantSelect });
+    return presentTenant(tenant);
+  }
+
+  async credit(id: string, dto: CreditDto) {
+    const result = await this.ledger.credit(id, dto.amount, dto.reference ?? null, 'credit');
+    return { balance: result.balance, entry_id: result.entryId };
+  }
+
+  async ledgerPage(id: string, query: LedgerQueryDto) {
+    const from = query.from !== undefined ? new Date(query.from) : undefined;
+    const to = query.to !== undefined ? new Date(query.to) : undefined;
+    if (from && to && from.getTime() > to.getTime()) throw invalidValue('to', `'to' must not be before 'from'.`);
+    const page = await this.ledger.listLedger(id, {
+      from,
+      to,
+      limit: query.limit !== undefined ? Number(query.limit) : undefined,
+      after: query.after,
+    });
+    return { data: page.data.map(presentLedgerEntry), has_more: page.hasMore };
+  }
+
+  private async find(id: string) {
+    const tenant = isUuid(id) ? await this.prisma.tenant.findUnique({ where: { id }, select: tenantSelect }) : null;
+    if (!tenant) throw notFound(`No tenant found with id '${id}'.`);
+    return tenant;
+  }
+}

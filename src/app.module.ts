@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
+import { CatalogModule } from './catalog/catalog.module';
+import { ConfigModule } from './config/config.module';
+import { Env } from './config/env';
+import { HealthModule } from './health/health.module';
+import { MeteringModule } from './metering/metering.module';
+import { PrismaModule } from './prisma/prisma.module';
+import { ProvidersModule } from './providers/providers.module';
+import { QueuesModule } from './queues/queues.module';
+import { RedisModule } from './redis/redis.module';
+import { ResponsesModule } from './responses/responses.module';
+
+@Module({})
+export class AppModule {
+  /** The whole service for one validated environment (tests pass their own). */
+  static register(env: Env): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(env),
+        PrismaModule,
+        RedisModule,
+        QueuesModule,
+        MeteringModule.register(env.ROLE !== 'api'),
+        AuthModule,
+        CatalogModule,
+        ProvidersModule,
+        HealthModule,
+        ResponsesModule,
+        AdminModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { invalidValue, notFound } from '../common/errors';
+import type { LedgerEntry, LedgerKind } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import { PrismaService } from '../prisma/prisma.service';
+import { compareAmounts, isAmount } from './money';
+
+export type LedgerTx = Prisma.TransactionClient;
+
+/** Kinds a credit-like movement may be written as (charges have their own path, with a usage event). */
+export type CreditKind = Extract<LedgerKind, 'credit' | 'adjustment'>;
+
+export interface CreditResult {
+  /** The tenant's balance after the entry (or, for a repeated reference, the current balance). */
+  balance: string;
+  entryId: string;
+  /** False when `reference` had been used before and nothing was written. */
+  created: boolean;
+}
+
+export interface LedgerQuery {
+  /** Inclusive lower bound on created_at. */
+  from?: Date;
+  /** Exclusive upper bound on created_at. */
+  to?: Date;
+  /** 1..1000, default 100. */
+  limit?: number;
+  /** Id of the last entry of the previous page. */
+  after?: string;
+}
+
+export interface LedgerPage {
+  data: LedgerEntry[];
+  hasMore: boolean;
+}
+
+export const DEFAULT_LEDGER_LIMIT = 100;
+export const MAX_LEDGER_LIMIT = 1000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+/** Prisma's "unique constraint failed" (P2002). */
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+/** Postgres "numeric field overflow" (22003), however the driver adapter wrapped it. */
+export function isNumericOverflow(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const o = e as { code?: unknown; originalCode?: unknown; message?: unknown; meta?: unknown; cause?: unknown; driverAdapterError?: unknown };
+    if (o.code === '22003' || o.originalCode === '22003') return true;
+    if (typeof o.message === 'string' && /numeric field overflow|value out of range|22003/i.test(o.message)) return true;
+    return visit(o.meta) || visit(o.cause) || visit(o.driverAdapterError);
+  };
+  return visit(err);
+}
+
+/**
+ * The tenants' money. A tenant's balance always equals the sum of its ledger entries: every
+ * movement updates the balance atomically (no read-modify-write) and appends its entry in the
+ * same transaction.
+ */
+@Injectable()
+export class LedgerService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Adds `amount` (a positive decimal string; an adjustment may be negative) to the tenant's
+   * balance and appends the entry. A `reference` already used for this tenant is a no-op that
+   * returns the first entry and the current balance, also when requests race.
+   */
+  async credit(tenantId: string, amount: string, reference?: string | null, kind: CreditKind = 'credit'): Promise<CreditResult> {
+    assertCreditAmount(amount, kind);
+    if (!isUuid(tenantId)) throw tenantNotFound(tenantId);
+    const ref = reference ?? null;
+    if (ref !== null) {
+      const existing = await this.existing(tenantId, ref);
+      if (existing) return existing;
+    }
+    try {
+      return await this.prisma.$transaction((tx) => this.creditWithin(tx, tenantId, amount, ref, kind));
+    } catch (err) {
+      if (ref !== null && isUniqueViolation(err)) {
+        const existing = await this.existing(tenantId, ref);
+        if (existing) return existing;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The credit inside a caller's transaction (e.g. a new tenant's opening credits). A repeated
+   * reference surfaces as Prisma's P2002 and aborts that transaction.
+   */
+  async creditWithin(tx: LedgerTx, tenantId: string, amount: string, reference: string | null, kind: CreditKind = 'credit'): Promise<CreditResult> {
+    assertCreditAmount(amount, kind);
+    let rows: Array<{ balance: string }>;
+    try {
+      rows = await tx.$queryRaw<Array<{ balance: string }>>`
+        UPDATE tenants SET balance = balance + ${amount}::numeric
+        WHERE id = ${tenantId}::uuid
+        RETURNING balance::text AS balance`;
+    } catch (err) {
+      if (isNumericOverflow(err)) throw invalidValue('amount', 'This amount would take the balance beyond the largest amount the ledger can hold.');
+      throw err;
+    }
+    if (!rows.length) throw tenantNotFound(tenantId);
+    const balanceAfter = rows[0].balance;
+    const entry = await tx.ledgerEntry.create({
+      data: { tenantId, kind, amount, balanceAfter, reference },
+      select: { id: true, balanceAfter: true },
+    });
+    return { balance: entry.balanceAfter.toFixed(), entryId: entry.id, created: true };
+  }
+
+  /** The tenant's current balance as a decimal string; 404 when the tenant is unknown. */
+  async balance(tenantId: string): Promise<string> {
+    if (!isUuid(tenantId)) throw tenantNotFound(tenantId);
+    const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { balance: true } });
+    if (!tenant) throw tenantNotFound(tenantId);
+    return tenant.balance.toFixed();
+  }
+
+  /** One page of the tenant's ledger, oldest first (created_at, id), after the `after` entry. */
+  async listLedger(tenantId: string, query: LedgerQuery = {}): Promise<LedgerPage> {
+    if (!isUuid(tenantId)) throw tenantNotFound(tenantId);
+    const limit = query.limit ?? DEFAULT_LEDGER_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LEDGER_LIMIT) {
+      throw invalidValue('limit', `'limit' must be an integer between 1 and ${MAX_LEDGER_LIMIT}.`);
+    }
+    const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } });
+    if (!tenant) throw tenantNotFound(tenantId);
+
+    const and: Prisma.LedgerEntryWhereInput[] = [{ tenantId }];
+    if (query.from || query.to) and.push({ createdAt: { ...(query.from && { gte: query.from }), ...(query.to && { lt: query.to }) } });
+    if (query.after !== undefined) {
+      const cursor = isUuid(query.after)
+        ? await this.prisma.ledgerEntry.findFirst({ where: { id: query.after, tenantId }, select: { id: true, createdAt: true } })
+        : null;
+      if (!cursor) throw invalidValue('after', `No ledger entry '${query.after}' for this tenant.`);
+      and.push({ OR: [{ createdAt: { gt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { gt: cursor.id } }] });
+    }
+    const rows = await this.prisma.ledgerEntry.findMany({
+      where: { AND: and },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit + 1,
+    });
+    return { data: rows.slice(0, limit), hasMore: rows.length > limit };
+  }
+
+  private async existing(tenantId: string, reference: string): Promise<CreditResult | null> {
+    const entry = await this.prisma.ledgerEntry.findUnique({
+      where: { tenantId_reference: { tenantId, reference } },
+      select: { id: true, tenant: { select: { balance: true } } },
+    });
+    return entry && { balance: entry.tenant.balance.toFixed(), entryId: entry.id, created: false };
+  }
+}
+
+function assertCreditAmount(amount: string, kind: CreditKind) {
+  if (!isAmount(amount)) throw invalidValue('amount', `'amount' must be a decimal string such as "5.00".`);
+  const sign = compareAmounts(amount, '0');
+  if (kind === 'credit' ? sign <= 0 : sign === 0) {
+    throw invalidValue('amount', kind === 'credit' ? `'amount' must be greater than 0.` : `'amount' must not be 0.`);
+  }
+}
+
+const tenantNotFound = (id: string) => notFound(`No tenant found with id '${id}'.`);

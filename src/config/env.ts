@@ -1,0 +1,89 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { randomBytes } from 'node:crypto';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+
+/** The environment, validated once at boot. Names and defaults are fixed by the contract (§1). */
+export class Env {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: string = 'development';
+
+  @IsIn(['all', 'api', 'worker'])
+  ROLE: string = 'all';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 3000;
+
+  @IsString()
+  HOST: string = '0.0.0.0';
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgresql:// URL' })
+  DATABASE_URL: string = 'postgresql://postgres@127.0.0.1:5432/tollgate';
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[A-Za-z0-9_:.-]+$/, { message: 'QUEUE_PREFIX may use letters, digits and _ : . -' })
+  QUEUE_PREFIX: string = 'tollgate';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  @IsOptional()
+  @IsString()
+  PROVIDERS_FILE?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SIMULATED_LATENCY_MS: number = 0;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SIMULATED_TOKENS_PER_SECOND: number = 0;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SIMULATED_OUTPUT_TOKENS?: number;
+
+  /** Largest accepted request body, bytes. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  BODY_LIMIT_BYTES: number = 8 * 1024 * 1024;
+}
+
+export class EnvError extends Error {}
+
+/** Validates `source` (process.env by default); throws EnvError naming every bad variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const env = plainToInstance(Env, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: false });
+  if (errors.length) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new EnvError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  if (!env.ADMIN_TOKEN) {
+    if (env.NODE_ENV === 'production') throw new EnvError('Invalid environment:\n  ADMIN_TOKEN is required when NODE_ENV=production');
+    env.ADMIN_TOKEN = `adm-${randomBytes(18).toString('base64url')}`;
+    generatedAdminToken = true;
+  }
+  return env;
+}
+
+/** True when loadEnv made up the admin token (development), so boot can print it. */
+export let generatedAdminToken = false;

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { createApp } from './bootstrap';
+import { assertServicesUp } from './common/preflight';
+import { EnvError, generatedAdminToken, loadEnv } from './config/env';
+
+async function main() {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  await assertServicesUp(env.DATABASE_URL, env.REDIS_URL);
+  const app = await createApp(env);
+  await app.listen({ port: env.PORT, host: env.HOST });
+  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;
+  console.log(`Tollgate listening on ${url} (ROLE=${env.ROLE})`);
+  if (generatedAdminToken) console.log(`ADMIN_TOKEN (generated for this run; set ADMIN_TOKEN to choose one): ${env.ADMIN_TOKEN}`);
+}
+
+main().catch((err) => {
+  console.error(`Tollgate failed to start: ${err?.message ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { toPriceVersion } from '../catalog/catalog.service';
+import { LedgerKind, Prisma } from '../generated/prisma/client';
+import { PrismaService } from '../prisma/prisma.service';
+import { assignBalancesAfter, PendingEvent, planCharges, PlannedCharge } from './charge-plan';
+
+/** An event that cannot be charged as it stands (no price in force); retrying will not help soon. */
+export class UnchargeableEventError extends Error {}
+
+export interface ChargeOutcome {
+  /** Events charged by this call. */
+  charged: string[];
+  /** Events that were already charged (or are being charged by another worker): nothing to do. */
+  skipped: string[];
+}
+
+/**
+ * Charges usage events into the ledger, exactly once: in one transaction, the events are locked
+ * and re-checked uncharged, one ledger entry per event is written (unique usage_event_id), the
+ * tenants' balances move by the same amounts, and the events are marked charged.
+ */
+@Injectable()
+export class ChargerService {
+  private readonly logger = new Logger(ChargerService.name);
+
+  constructor(private readonly prisma: PrismaService) {}
+
+  async chargeEvents(ids: string[]): Promise<ChargeOutcome> {
+    if (!ids.length) return { charged: [], skipped: [] };
+    return this.prisma.$transaction(async (tx) => {
+      // SKIP LOCKED: an event another worker holds is that worker's to charge (if it rolls back,
+      // the relay queues the event again).
+      const events = await tx.$queryRaw<PendingEvent[]>`
+        SELECT id, tenant_id AS "tenantId", response_id AS "responseId", model,
+               input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
+               output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens",
+               requested_at AS "requestedAt"
+          FROM usage_events
+         WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL
+         ORDER BY id
+           FOR UPDATE SKIP LOCKED`;
+      const pending = new Set(events.map((e) => e.id));
+      const skipped = ids.filter((id) => !pending.has(id));
+      if (!events.length) return { charged: [], skipped };
+
+      const models = [...new Set(events.map((e) => e.model))];
+      const versions = (await tx.price.findMany({ where: { modelId: { in: models } } })).map(toPriceVersion);
+      const { planned, unpriced, totals } = planCharges(events, versions);
+      if (unpriced.length) {
+        throw new UnchargeableEventError(
+          `No price in force for ${unpriced.map((e) => `${e.model} at ${e.requestedAt.toISOString()} (event ${e.id})`).join(', ')}`,
+        );
+      }
+
+      // Tenants in a fixed order, so two workers never wait on each other in a cycle.
+      const byTenant = new Map<string, PlannedCharge[]>();
+      for (const p of planned) byTenant.set(p.event.tenantId, [...(byTenant.get(p.event.tenantId) ?? []), p]);
+      for (const tenantId of [...byTenant.keys()].sort()) {
+        const [{ balance }] = await tx.$queryRaw<Array<{ balance: Prisma.Decimal }>>`
+          UPDATE tenants SET balance = balance - ${totals.get(tenantId)}::numeric
+           WHERE id = ${tenantId}::uuid RETURNING balance`;
+        assignBalancesAfter(byTenant.get(tenantId)!, balance.toFixed());
+      }
+
+      await tx.ledgerEntry.createMany({
+        data: planned.map((p) => ({
+          tenantId: p.event.tenantId,
+          kind: LedgerKind.charge,
+          amount: `-${p.charge.total}`,
+          balanceAfter: p.balanceAfter!,
+          usageEventId: p.event.id,
+          responseId: p.event.responseId,
+          priceId: p.price.id,
+          inputCost: p.charge.input,
+          cachedInputCost: p.charge.cachedInput,
+          outputCost: p.charge.output,
+          reasoningCost: p.charge.reasoning,
+        })),
+      });
+      const charged = planned.map((p) => p.event.id);
+      await tx.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${charged}::uuid[])`;
+      return { charged, skipped };
+    });
+  }
+}

@@ -1,0 +1,174 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import { invalidValue } from '../../common/errors';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  PromptMessage,
+  Provider,
+  StreamEvent,
+} from '../provider';
+import { countTokens, promptTokens } from '../tokenizer';
+import { cachedTokensFor, cacheLeft } from './caching';
+import { deriveSeed, generateTokens, seedOf } from './text-generator';
+
+export const SIMULATED_OPTIONS = Symbol('SIMULATED_OPTIONS');
+
+export interface SimulatedOptions {
+  /** Wait before answering (time to first token), in ms; 0 for none. */
+  latencyMs: number;
+  /** Streaming pace; 0 streams without pauses. */
+  tokensPerSecond: number;
+  /** Fixed visible answer length in tokens; null lets the length follow the request (16..63). */
+  outputTokens: number | null;
+}
+
+export const PREFIX_CACHE_MIN_TOKENS = 256;
+
+/** A generation with its texts split into one-token pieces (the stream's deltas). */
+interface Generation {
+  result: GenerateResult;
+  reasoningPieces: string[];
+  textPieces: string[];
+}
+
+const abortError = () =>
+  Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+
+/**
+ * thinking 'auto' reasons only when the last user message looks like it needs it: it asks a
+ * question ('?') or is longer than 12 tokens. No user message: no reasoning.
+ */
+export function autoThinks(messages: readonly PromptMessage[]): boolean {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].role !== 'user') continue;
+    const text = messages[i].text;
+    return text.includes('?') || countTokens(text) > 12;
+  }
+  return false;
+}
+
+@Injectable()
+export class SimulatedProvider implements Provider {
+  readonly name = 'simulated';
+
+  constructor(@Inject(SIMULATED_OPTIONS) private readonly options: SimulatedOptions) {}
+
+  validate(request: GenerateRequest): void {
+    const { caching } = request;
+    if (!caching.prefix) return;
+    if (!caching.enabled) {
+      throw invalidValue('caching.prefix', 'caching.prefix requires caching.type "enabled".');
+    }
+    if (request.stream) {
+      throw invalidValue('stream', 'A prefix cache request (caching.prefix) cannot be streamed.');
+    }
+    if (request.maxOutputTokens != null) {
+      throw invalidValue(
+        'max_output_tokens',
+        'A prefix cache request (caching.prefix) generates nothing and takes no max_output_tokens.',
+      );
+    }
+    const tokens = promptTokens(request.messages);
+    if (tokens < PREFIX_CACHE_MIN_TOKENS) {
+      throw invalidValue(
+        'input',
+        `The prefix cache needs at least ${PREFIX_CACHE_MIN_TOKENS} input tokens; got ${tokens}.`,
+      );
+    }
+  }
+
+  async generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
+    if (signal?.aborted) throw abortError();
+    const { result } = this.run(request);
+    if (this.options.latencyMs > 0) await delay(this.options.latencyMs, undefined, { signal });
+    return result;
+  }
+
+  async *stream(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
+    const { result, reasoningPieces, textPieces } = this.run(request);
+    if (!(await this.pause(this.options.latencyMs, signal))) return;
+    const gap = this.options.tokensPerSecond > 0 ? 1000 / this.options.tokensPerSecond : 0;
+    const deltas = [
+      ...reasoningPieces.map((delta) => ({ type: 'reasoning.delta' as const, delta })),
+      ...textPieces.map((delta) => ({ type: 'text.delta' as const, delta })),
+    ];
+    for (let i = 0; i < deltas.length; i++) {
+      if (i > 0 && !(await this.pause(gap, signal))) return;
+      yield deltas[i];
+    }
+    if (signal?.aborted) return;
+    yield { type: 'done', result };
+  }
+
+  /** Waits `ms` (no timer when 0); false when the signal aborted. */
+  private async pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return false;
+    if (ms <= 0) return true;
+    try {
+      await delay(ms, undefined, { signal });
+      return true;
+    } catch (err) {
+      if (signal?.aborted) return false;
+      throw err;
+    }
+  }
+
+  /** The whole (synchronous, deterministic) generation; pacing is applied by the callers. */
+  private run(request: GenerateRequest): Generation {
+    const { messages, caching } = request;
+    const inputTokens = promptTokens(messages);
+    const cachedTokens = cachedTokensFor(messages, inputTokens, caching, request.previousCache);
+
+    if (caching.enabled && caching.prefix) {
+      return {
+        result: {
+          reasoning: null,
+          text: null,
+          status: 'completed',
+          incompleteReason: null,
+          usage: { inputTokens, cachedTokens, outputTokens: 0, reasoningTokens: 0 },
+          cache: cacheLeft(messages, inputTokens, caching, null),
+        },
+        reasoningPieces: [],
+        textPieces: [],
+      };
+    }
+
+    const seed = seedOf(request);
+    const seed2 = deriveSeed(seed);
+    const thinks =
+      request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(messages));
+    const reasoningTarget = thinks ? 16 + (seed2 % 48) : 0;
+    const textTarget = this.options.outputTokens ?? 16 + (seed % 48);
+
+    // max_output_tokens caps reasoning + text; reasoning gets its tokens first.
+    const cap = Math.max(0, request.maxOutputTokens ?? Infinity);
+    const reasoningTokens = Math.min(reasoningTarget, cap);
+    const textTokens = Math.max(0, Math.min(textTarget, cap - reasoningTokens));
+    const cut = reasoningTokens < reasoningTarget || textTokens < textTarget;
+
+    const reasoningPieces = generateTokens(seed2, reasoningTarget, reasoningTokens);
+    const textPieces = generateTokens(seed, textTarget, textTokens);
+    const reasoning = reasoningTokens > 0 ? reasoningPieces.join('') : null;
+    const text = textTokens > 0 ? textPieces.join('') : null;
+
+    return {
+      result: {
+        reasoning,
+        text,
+        status: cut ? 'incomplete' : 'completed',
+        incompleteReason: cut ? 'max_output_tokens' : null,
+        usage: {
+          inputTokens,
+          cachedTokens,
+          outputTokens: reasoningTokens + textTokens,
+          reasoningTokens,
+        },
+        cache: cacheLeft(messages, inputTokens, caching, text),
+      },
+      reasoningPieces,
+      textPieces,
+    };
+  }
+}

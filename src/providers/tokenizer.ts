@@ -1,0 +1,47 @@
+import { countTokens as libCount, decode, encode } from 'gpt-tokenizer';
+import type { PromptMessage } from './provider';
+
+/** Special-token strings in user text (e.g. "<|endoftext|>") are plain text, never an error. */
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/** Per-message framing overhead added to every prompt message. */
+export const MESSAGE_OVERHEAD_TOKENS = 3;
+
+/** Tokens of `text` in the o200k encoding. */
+export function countTokens(text: string): number {
+  return text.length === 0 ? 0 : libCount(text, PLAIN_TEXT);
+}
+
+export function encodeTokens(text: string): number[] {
+  return encode(text, PLAIN_TEXT);
+}
+
+/**
+ * The longest token-aligned prefix of `text` with at most `n` tokens. Decoding a token slice can
+ * split a multi-byte character (giving U+FFFD) or re-encode to more tokens, so each candidate is
+ * re-checked and the slice shortened until it is a real prefix within the limit.
+ */
+export function truncateToTokens(text: string, n: number): string {
+  if (n <= 0) return '';
+  const tokens = encodeTokens(text);
+  if (tokens.length <= n) return text;
+  for (let k = n; k > 0; k--) {
+    const prefix = decode(tokens.slice(0, k));
+    if (text.startsWith(prefix) && countTokens(prefix) <= n) return prefix;
+  }
+  return '';
+}
+
+export function messageTokens(message: PromptMessage): number {
+  return countTokens(`${message.role}\n${message.text}`) + MESSAGE_OVERHEAD_TOKENS;
+}
+
+/**
+ * Additive on purpose: the tokens of a prefix of the prompt are the sum over its messages, so a
+ * cached prefix's token count is exact and never exceeds the full prompt's.
+ */
+export function promptTokens(messages: readonly PromptMessage[]): number {
+  let total = 0;
+  for (const message of messages) total += messageTokens(message);
+  return total;
+}

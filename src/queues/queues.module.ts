@@ -1,0 +1,31 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Global, Module } from '@nestjs/common';
+import { Env } from '../config/env';
+import { CHARGE_JOB_OPTIONS, QUEUES } from './queues';
+
+/** ioredis options from a redis:// URL. */
+export function redisConnection(url: string) {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+/** BullMQ on the shared Redis, under QUEUE_PREFIX, with every queue registered once. */
+@Global()
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [Env],
+      useFactory: (env: Env) => ({ connection: redisConnection(env.REDIS_URL), prefix: env.QUEUE_PREFIX }),
+    }),
+    BullModule.registerQueue({ name: QUEUES.charges, defaultJobOptions: CHARGE_JOB_OPTIONS }),
+  ],
+  exports: [BullModule],
+})
+export class QueuesModule {}

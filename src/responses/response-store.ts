@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import type { TenantAuth } from '../auth/auth.guards';
+import type { Prisma } from '../generated/prisma/client';
+import { usageEventData } from '../metering/usage-event';
+import { PrismaService } from '../prisma/prisma.service';
+import type { ContextCache, Usage } from '../providers/provider';
+import type { InputMessageItem, OutputItem, Turn } from './input-items';
+import type { ApiUsage, ResponseRecord, ResponseSettings } from './response-object';
+
+/** How many earlier turns a conversation may have. */
+const MAX_CHAIN = 1000;
+
+interface ChainRow {
+  id: string;
+  input: InputMessageItem[];
+  output: OutputItem[];
+  context_cache: ContextCache | null;
+}
+
+/** Stored responses (tenant-scoped: another tenant's response does not exist) and their usage events. */
+@Injectable()
+export class ResponseStore {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** The conversation ending at `responseId`, oldest turn first; null when not found for this tenant. */
+  async loadChain(tenantId: string, responseId: string): Promise<{ turns: Turn[]; cache: ContextCache | null } | null> {
+    const rows = await this.prisma.$queryRaw<ChainRow[]>`
+      WITH RECURSIVE chain AS (
+        SELECT id, previous_response_id, input, output, context_cache, 0 AS depth
+          FROM responses WHERE id = ${responseId} AND tenant_id = ${tenantId}::uuid AND deleted_at IS NULL
+        UNION ALL
+        SELECT r.id, r.previous_response_id, r.input, r.output, r.context_cache, c.depth + 1
+          FROM responses r JOIN chain c ON r.id = c.previous_response_id
+         WHERE r.tenant_id = ${tenantId}::uuid AND r.deleted_at IS NULL AND c.depth < ${MAX_CHAIN}
+      )
+      SELECT id, input, output, context_cache FROM chain ORDER BY depth DESC`;
+    if (!rows.length) return null;
+    return {
+      turns: rows.map((r) => ({ input: r.input, output: r.output })),
+      cache: rows[rows.length - 1].context_cache,
+    };
+  }
+
+  /**
+   * One transaction: the response (when stored) and its usage event (always: every answer is
+   * metered). Returns the usage event id.
+   */
+  async save(args: {
+    auth: TenantAuth;
+    record: ResponseRecord;
+    input: InputMessageItem[];
+    cache: ContextCache | null;
+    usage: Usage;
+    requestedAt: Date;
+  }): Promise<string> {
+    const { auth, record, input, cache, usage, requestedAt } = args;
+    const data = usageEventData(auth, record.id, record.model, usage, requestedAt);
+    const event = this.prisma.usageEvent.create({ data, select: { id: true } });
+    if (!record.settings.store) {
+      await event;
+      return data.id;
+    }
+    const response = this.prisma.response.create({
+      data: {
+        id: record.id,
+        tenantId: auth.tenantId,
+        apiKeyId: auth.apiKeyId,
+        model: record.model,
+        status: record.status,
+        instructions: record.instructions,
+        input: input as unknown as Prisma.InputJsonValue,
+        output: record.output as unknown as Prisma.InputJsonValue,
+        usage: record.usage as unknown as Prisma.InputJsonValue,
+        settings: record.settings as unknown as Prisma.InputJsonValue,
+        previousResponseId: record.previousResponseId,
+        contextCache: (cache ?? undefined) as Prisma.InputJsonValue | undefined,
+        createdAt: record.createdAt,
+        completedAt: record.completedAt,
+      },
+    });
+    await this.prisma.$transaction([response, event]);
+    return data.id;
+  }
+
+  async find(tenantId: string, id: string): Promise<{ record: ResponseRecord; input: InputMessageItem[] } | null> {
+    const row = await this.prisma.response.findFirst({ where: { id, tenantId, deletedAt: null } });
+    if (!row) return null;
+    return {
+      record: {
+        id: row.id,
+        model: row.model,
+        status: row.status,
+        instructions: row.instructions,
+        output: row.output as unknown as OutputItem[],
+        usage: row.usage as unknown as ApiUsage,
+        settings: row.settings as unknown as ResponseSettings,
+        previousResponseId: row.previousResponseId,
+        createdAt: row.createdAt,
+        completedAt: row.completedAt,
+      },
+      input: row.input as unknown as InputMessageItem[],
+    };
+  }
+
+  /** Deletes the content; the usage event (and so the bill) stays. */
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const { count } = await this.prisma.response.updateMany({
+      where: { id, tenantId, deletedAt: null },
+      data: { deletedAt: new Date(), input: [], output: [], instructions: null, contextCache: undefined },
+    });
+    return count > 0;
+  }
+}
