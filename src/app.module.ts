@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
+import { BillingModule } from './billing/billing.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { ConfigModule } from './config/config.module';
 import { Env } from './config/env';
@@ -25,6 +26,7 @@ export class AppModule {
         QueuesModule,
         MeteringModule.register(env.ROLE !== 'api'),
         AuthModule,
+        BillingModule,
         CatalogModule,
         ProvidersModule,
         HealthModule,

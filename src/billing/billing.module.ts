@@ -1,7 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { BalanceController } from './balance.controller';
 import { LedgerService } from './ledger.service';
+import { ReservationsService } from './reservations.service';
 
-/** Money: the ledger (balances and their entries). Global so metering can charge through it. */
+/** Money: the ledger (balances and their entries) and the reservations held against balances. */
 @Global()
-@Module({ providers: [LedgerService], exports: [LedgerService] })
+@Module({
+  controllers: [BalanceController],
+  providers: [LedgerService, ReservationsService],
+  exports: [LedgerService, ReservationsService],
+})
 export class BillingModule {}

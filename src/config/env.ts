@@ -59,6 +59,18 @@ export class Env {
   @Min(0)
   SIMULATED_OUTPUT_TOKENS?: number;
 
+  /** A usage event still uncharged after this long is queued again by the relay (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  CHARGE_RELAY_AFTER_MS: number = 5000;
+
+  /** How often the relay looks for such events (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  CHARGE_RELAY_EVERY_MS: number = 2000;
+
   /** Largest accepted request body, bytes. */
   @Transform(toInt)
   @IsInt()

@@ -1,5 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { BeforeApplicationShutdown } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { ChargeJob, QUEUES } from '../queues/queues';
 import { ChargeBatcher } from './charge-batcher';
@@ -7,10 +7,25 @@ import { ChargeBatcher } from './charge-batcher';
 /** Jobs run concurrently so the batcher can gather them into one transaction. */
 export const CHARGE_CONCURRENCY = 256;
 
-@Processor(QUEUES.charges, { concurrency: CHARGE_CONCURRENCY })
+// A worker that dies mid-job loses its lock after lockDuration; the job is then run again.
+@Processor(QUEUES.charges, { concurrency: CHARGE_CONCURRENCY, lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100 })
 export class ChargeProcessor extends WorkerHost implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(ChargeProcessor.name);
+
   constructor(private readonly batcher: ChargeBatcher) {
     super();
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<ChargeJob> | undefined, err: Error) {
+    const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
+    this.logger.warn(`charge of ${job?.data.usageEventId} failed${final ? ' for good (dead letter)' : ', will retry'}: ${err.message}`);
+  }
+
+  /** Connection trouble and lost jobs (Redis flushed): logged; the relay re-queues what matters. */
+  @OnWorkerEvent('error')
+  onError(err: Error) {
+    this.logger.warn(`charge worker: ${err.message}`);
   }
 
   /** Graceful shutdown: take no new job, let the running ones (and their batch) finish. */

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { toPriceVersion } from '../catalog/catalog.service';
 import { LedgerKind, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
+import { addAmounts } from '../billing/money';
 import { assignBalancesAfter, PendingEvent, planCharges, PlannedCharge } from './charge-plan';
 
 /** An event that cannot be charged as it stands (no price in force); retrying will not help soon. */
@@ -30,11 +31,11 @@ export class ChargerService {
     return this.prisma.$transaction(async (tx) => {
       // SKIP LOCKED: an event another worker holds is that worker's to charge (if it rolls back,
       // the relay queues the event again).
-      const events = await tx.$queryRaw<PendingEvent[]>`
+      const events = await tx.$queryRaw<Array<PendingEvent & { reservationId: string | null }>>`
         SELECT id, tenant_id AS "tenantId", response_id AS "responseId", model,
                input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
                output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens",
-               requested_at AS "requestedAt"
+               requested_at AS "requestedAt", reservation_id AS "reservationId"
           FROM usage_events
          WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL
          ORDER BY id
@@ -52,12 +53,22 @@ export class ChargerService {
         );
       }
 
+      // The requests' reservations end with their charges.
+      const reservationIds = events.flatMap((e) => (e.reservationId ? [e.reservationId] : []));
+      const released = new Map<string, string>();
+      if (reservationIds.length) {
+        const rows = await tx.$queryRaw<Array<{ tenantId: string; amount: Prisma.Decimal }>>`
+          DELETE FROM reservations WHERE id = ANY(${reservationIds}::uuid[]) RETURNING tenant_id AS "tenantId", amount`;
+        for (const r of rows) released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount.toFixed()));
+      }
+
       // Tenants in a fixed order, so two workers never wait on each other in a cycle.
       const byTenant = new Map<string, PlannedCharge[]>();
       for (const p of planned) byTenant.set(p.event.tenantId, [...(byTenant.get(p.event.tenantId) ?? []), p]);
       for (const tenantId of [...byTenant.keys()].sort()) {
         const [{ balance }] = await tx.$queryRaw<Array<{ balance: Prisma.Decimal }>>`
-          UPDATE tenants SET balance = balance - ${totals.get(tenantId)}::numeric
+          UPDATE tenants SET balance = balance - ${totals.get(tenantId)}::numeric,
+                             reserved = reserved - ${released.get(tenantId) ?? '0'}::numeric
            WHERE id = ${tenantId}::uuid RETURNING balance`;
         assignBalancesAfter(byTenant.get(tenantId)!, balance.toFixed());
       }

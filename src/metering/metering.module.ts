@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ChargeBatcher } from './charge-batcher';
 import { ChargeProcessor } from './charge.processor';
 import { ChargerService } from './charger.service';
+import { DeadLettersController } from './dead-letters.controller';
 import { MeteringService } from './metering.service';
 import { RelayService } from './relay.service';
 
@@ -13,6 +14,7 @@ export class MeteringModule {
     const workers = runWorkers ? [ChargeBatcher, ChargeProcessor, RelayService] : [];
     return {
       module: MeteringModule,
+      controllers: [DeadLettersController],
       providers: [MeteringService, ChargerService, ...workers],
       exports: [MeteringService, ChargerService],
     };

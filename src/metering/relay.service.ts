@@ -1,16 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ReservationsService } from '../billing/reservations.service';
+import { Env } from '../config/env';
 import { PrismaService } from '../prisma/prisma.service';
 import { MeteringService } from './metering.service';
 
-/** Events uncharged for this long are queued again (Redis lost them, or it was down). */
-export const RELAY_AFTER_MS = 5000;
-const RELAY_EVERY_MS = 2000;
 const RELAY_BATCH = 5000;
 
 /**
- * The outbox relay: Postgres is the truth, Redis the fast lane. Every few seconds, usage events
- * still uncharged after RELAY_AFTER_MS are queued again under their own job id (a job that still
- * exists, waiting or failed, is left as it is).
+ * The outbox relay: Postgres is the truth, Redis the fast lane. Every CHARGE_RELAY_EVERY_MS, usage
+ * events still uncharged after CHARGE_RELAY_AFTER_MS (Redis lost them, or was down) are queued again under their own job id (a job that still
+ * exists, waiting or failed, is left as it is). Each pass also frees the expired reservations
+ * of requests that died before they were answered.
  */
 @Injectable()
 export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -21,10 +21,12 @@ export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     private readonly metering: MeteringService,
+    private readonly reservations: ReservationsService,
+    private readonly env: Env,
   ) {}
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => void this.tick(), RELAY_EVERY_MS);
+    this.timer = setInterval(() => void this.tick(), this.env.CHARGE_RELAY_EVERY_MS);
     this.timer.unref();
   }
 
@@ -35,7 +37,7 @@ export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async tick() {
     if (this.running) return;
-    this.running = this.relay().catch((err) => {
+    this.running = Promise.all([this.relay(), this.reservations.releaseExpired()]).then(([n]) => n).catch((err) => {
       this.logger.warn(`relay pass failed: ${err?.message ?? err}`);
       return 0;
     });
@@ -44,7 +46,7 @@ export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One pass; returns how many events were (re)queued. */
-  async relay(olderThanMs = RELAY_AFTER_MS): Promise<number> {
+  async relay(olderThanMs = this.env.CHARGE_RELAY_AFTER_MS): Promise<number> {
     const cutoff = new Date(Date.now() - olderThanMs);
     const stale = await this.prisma.usageEvent.findMany({
       where: { chargedAt: null, createdAt: { lt: cutoff } },

@@ -3,7 +3,14 @@ import { newUuid } from '../common/ids';
 import type { Usage } from '../providers/provider';
 
 /** The outbox row for one answered request; written in the same transaction as the response. */
-export function usageEventData(auth: TenantAuth, responseId: string, model: string, usage: Usage, requestedAt: Date) {
+export function usageEventData(
+  auth: TenantAuth,
+  responseId: string,
+  model: string,
+  usage: Usage,
+  requestedAt: Date,
+  reservationId: string | null,
+) {
   return {
     id: newUuid(),
     tenantId: auth.tenantId,
@@ -15,5 +22,6 @@ export function usageEventData(auth: TenantAuth, responseId: string, model: stri
     outputTokens: usage.outputTokens,
     reasoningTokens: usage.reasoningTokens,
     requestedAt,
+    reservationId,
   };
 }

@@ -87,6 +87,11 @@ export interface Provider {
    * called before the balance is reserved so a refused request costs nothing.
    */
   validate(request: GenerateRequest): void;
+  /**
+   * Upper bounds of this request's usage (never below what it will really use), for the balance
+   * reservation taken before the model runs.
+   */
+  usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number };
   generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult>;
   stream(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<StreamEvent>;
 }

@@ -52,9 +52,10 @@ export class ResponseStore {
     cache: ContextCache | null;
     usage: Usage;
     requestedAt: Date;
+    reservationId: string | null;
   }): Promise<string> {
-    const { auth, record, input, cache, usage, requestedAt } = args;
-    const data = usageEventData(auth, record.id, record.model, usage, requestedAt);
+    const { auth, record, input, cache, usage, requestedAt, reservationId } = args;
+    const data = usageEventData(auth, record.id, record.model, usage, requestedAt, reservationId);
     const event = this.prisma.usageEvent.create({ data, select: { id: true } });
     if (!record.settings.store) {
       await event;

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
 import { ApiError, invalidValue, notFound } from '../common/errors';
 import { newId } from '../common/ids';
-import { CatalogService } from '../catalog/catalog.service';
+import { computeCharge, Price } from '../billing/money';
+import { ReservationsService } from '../billing/reservations.service';
+import { CatalogService, PriceVersion } from '../catalog/catalog.service';
 import { MeteringService } from '../metering/metering.service';
 import type { GenerateRequest, GenerateResult, ThinkingType } from '../providers/provider';
 import { ProvidersService } from '../providers/providers.service';
@@ -22,6 +24,7 @@ export class ResponsesService {
     private readonly providers: ProvidersService,
     private readonly store: ResponseStore,
     private readonly metering: MeteringService,
+    private readonly reservations: ReservationsService,
   ) {}
 
   async create(auth: TenantAuth, dto: CreateResponseDto) {
@@ -63,9 +66,20 @@ export class ResponsesService {
     provider.validate(request);
     if (request.stream) throw invalidValue('stream', 'Streaming is not available yet on this gateway; send stream: false.');
 
-    const result = await provider.generate(request);
-    const record = this.toRecord(dto, settings, result, requestedAt);
-    const usageEventId = await this.store.save({ auth, record, input, cache: result.cache, usage: result.usage, requestedAt });
+    // Hold the most this request can cost; the charge releases it, a failure gives it back.
+    const bounds = provider.usageBounds(request);
+    const maxCost = computeCharge({ inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: bounds.outputTokens, reasoningTokens: 0 }, priceOf(model.price));
+    const reservationId = await this.reservations.reserve(auth.tenantId, maxCost.total);
+    let usageEventId: string;
+    let record: ResponseRecord;
+    try {
+      const result = await provider.generate(request);
+      record = this.toRecord(dto, settings, result, requestedAt);
+      usageEventId = await this.store.save({ auth, record, input, cache: result.cache, usage: result.usage, requestedAt, reservationId });
+    } catch (err) {
+      await this.reservations.release(reservationId).catch(() => undefined);
+      throw err;
+    }
     this.metering.enqueueCharge(usageEventId);
     return toResponseObject(record);
   }
@@ -129,6 +143,8 @@ export class ResponsesService {
     };
   }
 }
+
+const priceOf = (p: PriceVersion): Price => ({ input: p.input, cachedInput: p.cachedInput, output: p.output });
 
 const responseNotFound = (id: string) => notFound(`Response with id '${id}' not found.`, 'response_id');
 

@@ -345,6 +345,42 @@ describe('SimulatedProvider', () => {
     });
   });
 
+  describe('usageBounds (for the balance reservation)', () => {
+    const prompts = ['a', 'What is the capital of France?', 'Explain ledgers in detail please, step by step, with examples.'];
+    const variants: Array<Partial<GenerateRequest>> = [
+      {},
+      { thinking: 'enabled' },
+      { thinking: 'auto' },
+      { maxOutputTokens: 7 },
+      { thinking: 'enabled', maxOutputTokens: 40 },
+      { caching: session },
+    ];
+
+    it('never falls below the real usage, for many prompts and settings', async () => {
+      for (const text of prompts) {
+        for (const v of variants) {
+          const req = request({ messages: [{ role: 'user', text }], ...v });
+          const bounds = provider.usageBounds(req);
+          const { usage } = await provider.generate(req);
+          expect(bounds.inputTokens).toBe(usage.inputTokens);
+          expect(bounds.outputTokens).toBeGreaterThanOrEqual(usage.outputTokens);
+        }
+      }
+    });
+
+    it('is tight where the answer length is fixed', async () => {
+      const fixed = new SimulatedProvider({ ...fast, outputTokens: 20 });
+      expect(fixed.usageBounds(request()).outputTokens).toBe(20);
+      expect(fixed.usageBounds(request({ maxOutputTokens: 5 })).outputTokens).toBe(5);
+      expect(provider.usageBounds(request()).outputTokens).toBe(63);
+      expect(provider.usageBounds(request({ thinking: 'enabled' })).outputTokens).toBe(126);
+    });
+
+    it('bounds a prefix cache request to no output', () => {
+      expect(provider.usageBounds(request({ messages: promptOf(300), caching: prefixCache })).outputTokens).toBe(0);
+    });
+  });
+
   describe('streaming', () => {
     const cases: [string, GenerateRequest][] = [
       ['plain', request({ stream: true })],

@@ -24,6 +24,8 @@ export interface SimulatedOptions {
 }
 
 export const PREFIX_CACHE_MIN_TOKENS = 256;
+/** Longest reasoning and default answer, in tokens (both are 16 + seed % 48). */
+const MAX_NATURAL_TOKENS = 63;
 
 /** A generation with its texts split into one-token pieces (the stream's deltas). */
 interface Generation {
@@ -52,7 +54,28 @@ export function autoThinks(messages: readonly PromptMessage[]): boolean {
 export class SimulatedProvider implements Provider {
   readonly name = 'simulated';
 
+  /** Prompt token counts, so validate, usageBounds and generate tokenize a request once. */
+  private readonly promptTokenCounts = new WeakMap<GenerateRequest, number>();
+
   constructor(@Inject(SIMULATED_OPTIONS) private readonly options: SimulatedOptions) {}
+
+  private promptTokens(request: GenerateRequest): number {
+    let n = this.promptTokenCounts.get(request);
+    if (n === undefined) {
+      n = promptTokens(request.messages);
+      this.promptTokenCounts.set(request, n);
+    }
+    return n;
+  }
+
+  usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number } {
+    const inputTokens = this.promptTokens(request);
+    if (request.caching.enabled && request.caching.prefix) return { inputTokens, outputTokens: 0 };
+    const thinks = request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(request.messages));
+    const natural = (this.options.outputTokens ?? MAX_NATURAL_TOKENS) + (thinks ? MAX_NATURAL_TOKENS : 0);
+    const cap = request.maxOutputTokens ?? Infinity;
+    return { inputTokens, outputTokens: Math.max(0, Math.min(natural, cap)) };
+  }
 
   validate(request: GenerateRequest): void {
     const { caching } = request;
@@ -69,7 +92,7 @@ export class SimulatedProvider implements Provider {
         'A prefix cache request (caching.prefix) generates nothing and takes no max_output_tokens.',
       );
     }
-    const tokens = promptTokens(request.messages);
+    const tokens = this.promptTokens(request);
     if (tokens < PREFIX_CACHE_MIN_TOKENS) {
       throw invalidValue(
         'input',
@@ -117,7 +140,7 @@ export class SimulatedProvider implements Provider {
   /** The whole (synchronous, deterministic) generation; pacing is applied by the callers. */
   private run(request: GenerateRequest): Generation {
     const { messages, caching } = request;
-    const inputTokens = promptTokens(messages);
+    const inputTokens = this.promptTokens(request);
     const cachedTokens = cachedTokensFor(messages, inputTokens, caching, request.previousCache);
 
     if (caching.enabled && caching.prefix) {

@@ -1,0 +1,50 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { AdminGuard } from '../auth/auth.guards';
+import { invalidValue, notFound } from '../common/errors';
+import { ChargeJob, QUEUES } from '../queues/queues';
+
+/**
+ * The charge queue's dead letters: jobs that failed every attempt (kept, never dropped). After the
+ * cause is fixed (e.g. the missing price is added), replay them.
+ */
+@Controller('admin/queues/charges/failed')
+@UseGuards(AdminGuard)
+export class DeadLettersController {
+  constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>) {}
+
+  @Get()
+  async list(@Query('limit') limit = '100') {
+    const n = Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalidValue('limit', 'limit must be an integer between 1 and 1000');
+    const [jobs, total] = await Promise.all([this.charges.getFailed(0, n - 1), this.charges.getFailedCount()]);
+    return {
+      data: jobs.map((j) => ({
+        id: j.id,
+        usage_event_id: j.data.usageEventId,
+        attempts: j.attemptsMade,
+        failed_reason: j.failedReason,
+        failed_at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
+      })),
+      total,
+    };
+  }
+
+  @Post('retry')
+  @HttpCode(200)
+  async retryAll() {
+    const jobs = await this.charges.getFailed(0, -1);
+    await Promise.all(jobs.map((j) => j.retry('failed')));
+    return { retried: jobs.length };
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  async retry(@Param('id') id: string) {
+    const job = await this.charges.getJob(id);
+    if (!job || !(await job.isFailed())) throw notFound(`No failed charge job with id '${id}'.`);
+    await job.retry('failed');
+    return { id, retried: true };
+  }
+}

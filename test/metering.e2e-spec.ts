@@ -1,0 +1,235 @@
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { addAmounts, computeCharge, negate } from '../src/billing/money';
+import { newUuid } from '../src/common/ids';
+import { ChargerService } from '../src/metering/charger.service';
+import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
+
+const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
+const FAST_RELAY = { CHARGE_RELAY_AFTER_MS: '300', CHARGE_RELAY_EVERY_MS: '100' };
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('metering: usage events -> exactly one exact charge each', () => {
+  let t: TestApp;
+  let db: Client;
+
+  beforeAll(async () => {
+    t = await startApp(FAST_RELAY);
+    await ensureSeedModel(t);
+    db = new Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+  });
+
+  const uncharged = async (tenantId: string) =>
+    (await db.query('SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1 AND charged_at IS NULL', [tenantId])).rows[0].n;
+  const allCharged = (tenantId: string) => waitFor(`charges of ${tenantId}`, async () => (await uncharged(tenantId)) === 0);
+
+  /** Every event of the tenant has exactly one charge equal to the formula; returns the sum. */
+  async function expectExactCharges(tenantId: string): Promise<string> {
+    const { rows } = await db.query(
+      `SELECT e.id, e.input_tokens, e.cached_tokens, e.output_tokens, e.reasoning_tokens,
+              count(l.id)::int AS charges, min(l.amount::text) AS amount,
+              min(l.input_cost::text) AS input_cost, min(l.cached_input_cost::text) AS cached_input_cost,
+              min(l.output_cost::text) AS output_cost, min(l.reasoning_cost::text) AS reasoning_cost
+         FROM usage_events e LEFT JOIN ledger_entries l ON l.usage_event_id = e.id
+        WHERE e.tenant_id = $1 GROUP BY e.id`,
+      [tenantId],
+    );
+    let total = '0';
+    for (const r of rows) {
+      const want = computeCharge(
+        { inputTokens: r.input_tokens, cachedTokens: r.cached_tokens, outputTokens: r.output_tokens, reasoningTokens: r.reasoning_tokens },
+        PRICE,
+      );
+      expect(r.charges).toBe(1);
+      expect(addAmounts(r.amount)).toBe(negate(want.total));
+      expect([r.input_cost, r.cached_input_cost, r.output_cost, r.reasoning_cost].map((a: string) => addAmounts(a))).toEqual([
+        want.input,
+        want.cachedInput,
+        want.output,
+        want.reasoning,
+      ]);
+      total = addAmounts(total, want.total);
+    }
+    return total;
+  }
+
+  async function expectBalanceIsLedger(tenantId: string) {
+    const { rows } = await db.query(
+      `SELECT t.balance::text AS balance, t.reserved::text AS reserved,
+              (SELECT coalesce(sum(amount), 0)::text FROM ledger_entries WHERE tenant_id = t.id) AS ledger
+         FROM tenants t WHERE t.id = $1`,
+      [tenantId],
+    );
+    expect(addAmounts(rows[0].balance)).toBe(addAmounts(rows[0].ledger));
+    return rows[0];
+  }
+
+  it('charges every answered request once, at the price in force, with its breakdown; balance = credits - charges', async () => {
+    const tenant = await t.tenant('10');
+    const sdk = t.openai(tenant.key);
+    const first = await sdk.responses.create({ model: SEED_MODEL, input: 'Charge me', thinking: { type: 'enabled' } } as any);
+    await sdk.responses.create({ model: SEED_MODEL, input: 'Again', max_output_tokens: 3 });
+    const prefix = await sdk.responses.create({
+      model: SEED_MODEL,
+      input: Array.from({ length: 80 }, (_, i) => `fact ${i}`).join('; '),
+      caching: { type: 'enabled', prefix: true },
+    } as any);
+    const cached = await sdk.responses.create({ model: SEED_MODEL, input: 'go', previous_response_id: prefix.id, caching: { type: 'enabled' } } as any);
+    expect(cached.usage!.input_tokens_details.cached_tokens).toBeGreaterThan(0);
+    await sdk.responses.create({ model: SEED_MODEL, input: 'not stored', store: false });
+
+    await allCharged(tenant.tenantId);
+    const total = await expectExactCharges(tenant.tenantId);
+    const { reserved } = await expectBalanceIsLedger(tenant.tenantId);
+    expect(addAmounts(reserved)).toBe('0');
+
+    const entry = (await db.query("SELECT * FROM ledger_entries WHERE response_id = $1 AND kind = 'charge'", [first.id])).rows[0];
+    expect(entry.price_id).toBeTruthy();
+    expect(Number(entry.reasoning_cost)).toBeGreaterThan(0);
+
+    const balance = await http(t.baseUrl, 'GET', '/v1/balance', { token: tenant.key });
+    expect(balance.status).toBe(200);
+    expect(balance.body.balance).toBe(addAmounts('10', negate(total)));
+    expect(balance.body.available).toBe(balance.body.balance);
+    expect(typeof balance.body.balance).toBe('string');
+  });
+
+  it('makes a repeated or redelivered charge a no-op', async () => {
+    const tenant = await t.tenant('1');
+    const res = await t.openai(tenant.key).responses.create({ model: SEED_MODEL, input: 'once' });
+    await allCharged(tenant.tenantId);
+    const { id } = (await db.query('SELECT id FROM usage_events WHERE response_id = $1', [res.id])).rows[0];
+    const charger = t.app.get(ChargerService);
+    expect(await charger.chargeEvents([id, id])).toEqual({ charged: [], skipped: [id, id] });
+    await Promise.all(Array.from({ length: 5 }, () => charger.chargeEvents([id])));
+    await t.app.get(ChargerService).chargeEvents([id]);
+    const n = (await db.query('SELECT count(*)::int AS n FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0].n;
+    expect(n).toBe(1);
+    await expectBalanceIsLedger(tenant.tenantId);
+  });
+
+  it('uses the price version in force when the request started, not when it is charged', async () => {
+    const model = `sim-versioned-${Date.now()}`;
+    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2026-01-01T00:00:00Z' });
+    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '3', output_price: '5', effective_from: '2026-06-01T00:00:00Z' });
+    const tenant = await t.tenant('1');
+    const events = [
+      { at: '2026-05-31T23:59:59.999Z', want: '0.000002' },
+      { at: '2026-06-01T00:00:00.000Z', want: '0.000008' },
+    ];
+    const ids: string[] = [];
+    for (const e of events) {
+      const id = newUuid();
+      ids.push(id);
+      await db.query(
+        `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at)
+         VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 0, $6)`,
+        [id, tenant.tenantId, tenant.keyId, `resp_${id}`, model, e.at],
+      );
+    }
+    await t.app.get(ChargerService).chargeEvents(ids);
+    const amounts = await Promise.all(
+      ids.map(async (id) => (await db.query('SELECT amount::text FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0].amount),
+    );
+    expect(amounts.map((a) => addAmounts(a))).toEqual(events.map((e) => negate(e.want)));
+  });
+
+  it('never charges an unpriced request at zero: the charge fails (so its job is retried) and writes nothing', async () => {
+    const model = `sim-future-${Date.now()}`;
+    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2030-01-01T00:00:00Z' });
+    const tenant = await t.tenant('1');
+    const id = newUuid();
+    await db.query(
+      `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at)
+       VALUES ($1, $2, $3, $4, $5, 10, 0, 10, 0, now())`,
+      [id, tenant.tenantId, tenant.keyId, `resp_${id}`, model],
+    );
+    await expect(t.app.get(ChargerService).chargeEvents([id])).rejects.toThrow(/No price in force/);
+    expect((await db.query('SELECT count(*)::int AS n FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0].n).toBe(0);
+  });
+
+  it('refuses requests the balance cannot cover (429 insufficient_quota, x-should-retry: false); 50 at once never overspend', async () => {
+    // Each request may cost at most (input + 20 output tokens); credits cover about four of them.
+    const tenant = await t.tenant('0.0002');
+    const body = { model: SEED_MODEL, input: 'How much does this cost?', max_output_tokens: 20 };
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => http(t.baseUrl, 'POST', '/v1/responses', { token: tenant.key, body })),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status === 429);
+    expect(ok.length + refused.length).toBe(50);
+    expect(ok.length).toBeGreaterThanOrEqual(4);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) {
+      expect(r.body.error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
+      expect(r.headers.get('x-should-retry')).toBe('false');
+    }
+    await allCharged(tenant.tenantId);
+    const { balance, reserved } = await expectBalanceIsLedger(tenant.tenantId);
+    expect(Number(balance)).toBeGreaterThanOrEqual(0);
+    expect(addAmounts(reserved)).toBe('0');
+    // Refused requests were never answered, so never metered.
+    const events = (await db.query('SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1', [tenant.tenantId])).rows[0].n;
+    expect(events).toBe(ok.length);
+    await expectExactCharges(tenant.tenantId);
+
+    const sdkErr: any = await t.openai(tenant.key).responses.create({ model: SEED_MODEL, input: 'x'.repeat(4000) }).catch((e) => e);
+    expect(sdkErr.status).toBe(429);
+    expect(sdkErr.code).toBe('insufficient_quota');
+  });
+
+  it('loses nothing when Redis loses every queued job: the relay queues the events again', async () => {
+    const api = await startApp({ ROLE: 'api' });
+    const tenant = await t.tenant('5');
+    try {
+      const sdk = api.openai(tenant.key);
+      for (let i = 0; i < 20; i++) await sdk.responses.create({ model: SEED_MODEL, input: `event ${i}` });
+    } finally {
+      await api.close();
+    }
+    // The API process queued 20 jobs; the worker of `t` may have charged some already. Now Redis
+    // "loses its data": every key under this run's prefix is deleted.
+    const redis = new Redis(process.env.REDIS_URL!);
+    const keys = await redis.keys(`${process.env.QUEUE_PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    await allCharged(tenant.tenantId);
+    await expectExactCharges(tenant.tenantId);
+    await expectBalanceIsLedger(tenant.tenantId);
+  });
+
+  it('keeps answering while Redis is down, and charges everything once it is back', async () => {
+    const noRedis = await startApp({ ROLE: 'api', REDIS_URL: 'redis://127.0.0.1:1' });
+    const tenant = await t.tenant('5');
+    try {
+      const sdk = noRedis.openai(tenant.key);
+      for (let i = 0; i < 5; i++) {
+        const res = await sdk.responses.create({ model: SEED_MODEL, input: `while redis is down ${i}` });
+        expect(res.status).toBe('completed');
+      }
+      const ready = await http(noRedis.baseUrl, 'GET', '/ready');
+      expect(ready.status).toBe(503);
+    } finally {
+      await noRedis.close();
+    }
+    await allCharged(tenant.tenantId);
+    const events = (await db.query('SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1', [tenant.tenantId])).rows[0].n;
+    expect(events).toBe(5);
+    await expectExactCharges(tenant.tenantId);
+  });
+});
