@@ -19,7 +19,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     genReqId: () => newId('req'),
     requestIdHeader: false,
     trustProxy: true,
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(env), adapter, {
     logger: new PinoNestLogger(logger),

@@ -1,5 +1,8 @@
 import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
 import { createApp } from './bootstrap';
+import { createRootLogger, PinoNestLogger } from './common/logger';
 import { assertServicesUp } from './common/preflight';
 import { EnvError, generatedAdminToken, loadEnv } from './config/env';
 
@@ -15,6 +18,15 @@ async function main() {
     throw err;
   }
   await assertServicesUp(env.DATABASE_URL, env.REDIS_URL);
+  if (env.ROLE === 'worker') {
+    // Queue workers only: no HTTP listener.
+    const app = await NestFactory.createApplicationContext(AppModule.register(env), {
+      logger: new PinoNestLogger(createRootLogger(env.LOG_LEVEL)),
+    });
+    app.enableShutdownHooks();
+    console.log('Tollgate worker running (ROLE=worker)');
+    return;
+  }
   const app = await createApp(env);
   await app.listen({ port: env.PORT, host: env.HOST });
   const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;

@@ -1,8 +1,11 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { addAmounts, computeCharge, negate } from '../src/billing/money';
 import { newUuid } from '../src/common/ids';
 import { ChargerService } from '../src/metering/charger.service';
+import { JOBS, QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
 
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
@@ -161,6 +164,35 @@ describe('metering: usage events -> exactly one exact charge each', () => {
     );
     await expect(t.app.get(ChargerService).chargeEvents([id])).rejects.toThrow(/No price in force/);
     expect((await db.query('SELECT count(*)::int AS n FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0].n).toBe(0);
+  });
+
+  it('keeps a job that failed every attempt in the dead-letter list, and replays it once the cause is fixed', async () => {
+    const model = `sim-dlq-${Date.now()}`;
+    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2030-01-01T00:00:00Z' });
+    const tenant = await t.tenant('1');
+    const id = newUuid();
+    await db.query(
+      `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at)
+       VALUES ($1, $2, $3, $4, $5, 1000000, 0, 0, 0, '2029-06-01T00:00:00Z')`,
+      [id, tenant.tenantId, tenant.keyId, `resp_${id}`, model],
+    );
+    // One attempt only, so the test need not wait through the production back-off.
+    const queue = t.app.get<Queue>(getQueueToken(QUEUES.charges));
+    await queue.add(JOBS.charge, { usageEventId: id }, { jobId: id, attempts: 1 });
+    const failed = await waitFor('the dead letter', async () => {
+      const res = await t.admin('GET', '/admin/queues/charges/failed');
+      return res.body.data.find((j: any) => j.usage_event_id === id);
+    });
+    expect(failed.failed_reason).toMatch(/No price in force/);
+    expect((await db.query('SELECT count(*)::int AS n FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0].n).toBe(0);
+
+    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '2', output_price: '1', effective_from: '2029-01-01T00:00:00Z' });
+    const retry = await t.admin('POST', `/admin/queues/charges/failed/${id}/retry`);
+    expect(retry.status).toBe(200);
+    await allCharged(tenant.tenantId);
+    const entry = (await db.query('SELECT amount::text FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0];
+    expect(addAmounts(entry.amount)).toBe('-2');
+    expect((await t.admin('POST', '/admin/queues/charges/failed/not-a-job/retry')).status).toBe(404);
   });
 
   it('refuses requests the balance cannot cover (429 insufficient_quota, x-should-retry: false); 50 at once never overspend', async () => {
