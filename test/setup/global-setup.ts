@@ -7,7 +7,13 @@ import { Env } from '../../src/config/env';
 export default async function globalSetup() {
   const base = process.env.DATABASE_URL ?? new Env().DATABASE_URL;
   const redisUrl = process.env.REDIS_URL ?? new Env().REDIS_URL;
-  await assertServicesUp(base, redisUrl);
+  try {
+    await assertServicesUp(base, redisUrl);
+  } catch (err) {
+    // One line that says what is down and how to fix it, not a stack trace.
+    console.error(`\n${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const run = `${Date.now().toString(36)}_${process.pid}`;
   const url = new URL(base);
   url.pathname = `/tollgate_test_${run}`;
