@@ -37,6 +37,17 @@ describe('metering: usage events -> exactly one exact charge each', () => {
     await t.close();
   });
 
+  /** A usage event written straight into the outbox (as if a request had been answered). */
+  async function insertEvent(tenant: { tenantId: string; keyId: string }, model: string, tokens: [number, number], requestedAt: string) {
+    const id = newUuid();
+    await db.query(
+      `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 0, $8)`,
+      [id, tenant.tenantId, tenant.keyId, `resp_${id}`, model, tokens[0], tokens[1], requestedAt],
+    );
+    return id;
+  }
+
   const uncharged = async (tenantId: string) =>
     (await db.query('SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1 AND charged_at IS NULL', [tenantId])).rows[0].n;
   const allCharged = (tenantId: string) => waitFor(`charges of ${tenantId}`, async () => (await uncharged(tenantId)) === 0);
@@ -136,15 +147,7 @@ describe('metering: usage events -> exactly one exact charge each', () => {
       { at: '2026-06-01T00:00:00.000Z', want: '0.000008' },
     ];
     const ids: string[] = [];
-    for (const e of events) {
-      const id = newUuid();
-      ids.push(id);
-      await db.query(
-        `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at)
-         VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 0, $6)`,
-        [id, tenant.tenantId, tenant.keyId, `resp_${id}`, model, e.at],
-      );
-    }
+    for (const e of events) ids.push(await insertEvent(tenant, model, [1, 1], e.at));
     await t.app.get(ChargerService).chargeEvents(ids);
     const amounts = await Promise.all(
       ids.map(async (id) => (await db.query('SELECT amount::text FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0].amount),
@@ -156,12 +159,7 @@ describe('metering: usage events -> exactly one exact charge each', () => {
     const model = `sim-future-${Date.now()}`;
     await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2030-01-01T00:00:00Z' });
     const tenant = await t.tenant('1');
-    const id = newUuid();
-    await db.query(
-      `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at)
-       VALUES ($1, $2, $3, $4, $5, 10, 0, 10, 0, now())`,
-      [id, tenant.tenantId, tenant.keyId, `resp_${id}`, model],
-    );
+    const id = await insertEvent(tenant, model, [10, 10], new Date().toISOString());
     await expect(t.app.get(ChargerService).chargeEvents([id])).rejects.toThrow(/No price in force/);
     expect((await db.query('SELECT count(*)::int AS n FROM ledger_entries WHERE usage_event_id = $1', [id])).rows[0].n).toBe(0);
   });
@@ -170,12 +168,7 @@ describe('metering: usage events -> exactly one exact charge each', () => {
     const model = `sim-dlq-${Date.now()}`;
     await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2030-01-01T00:00:00Z' });
     const tenant = await t.tenant('1');
-    const id = newUuid();
-    await db.query(
-      `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at)
-       VALUES ($1, $2, $3, $4, $5, 1000000, 0, 0, 0, '2029-06-01T00:00:00Z')`,
-      [id, tenant.tenantId, tenant.keyId, `resp_${id}`, model],
-    );
+    const id = await insertEvent(tenant, model, [1_000_000, 0], '2029-06-01T00:00:00Z');
     // One attempt only, so the test need not wait through the production back-off.
     const queue = t.app.get<Queue>(getQueueToken(QUEUES.charges));
     await queue.add(JOBS.charge, { usageEventId: id }, { jobId: id, attempts: 1 });
