@@ -71,6 +71,12 @@ export class Env {
   @Min(50)
   CHARGE_RELAY_EVERY_MS: number = 2000;
 
+  /** Quiet streams get an SSE comment (`: ping`) this often (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  SSE_KEEPALIVE_MS: number = 15_000;
+
   /** Largest accepted request body, bytes. */
   @Transform(toInt)
   @IsInt()

@@ -92,6 +92,12 @@ export interface Provider {
    * reservation taken before the model runs.
    */
   usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number };
+  /**
+   * The usage of a stream that stopped early (client gone, upstream failed) after producing
+   * `reasoning` and `text`. Optional: without it the gateway counts the texts with the tokenizer
+   * and takes the prompt from usageBounds, with nothing cached.
+   */
+  partialUsage?(request: GenerateRequest, reasoning: string, text: string): Usage;
   generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult>;
   stream(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<StreamEvent>;
 }

@@ -19,7 +19,8 @@ export interface ResponseSettings {
   truncation: string;
   user: string | null;
   service_tier: string | null;
-  incomplete_reason: 'max_output_tokens' | null;
+  /** max_output_tokens, or client_disconnected for a stream the client left. */
+  incomplete_reason: 'max_output_tokens' | 'client_disconnected' | null;
 }
 
 export interface ApiUsage {

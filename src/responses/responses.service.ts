@@ -6,13 +6,16 @@ import { computeCharge, Price } from '../billing/money';
 import { ReservationsService } from '../billing/reservations.service';
 import { CatalogService, PriceVersion } from '../catalog/catalog.service';
 import { MeteringService } from '../metering/metering.service';
-import type { GenerateRequest, GenerateResult, ThinkingType } from '../providers/provider';
+import { toApiError } from '../common/openai-error.filter';
+import type { ContextCache, GenerateRequest, GenerateResult, Provider, StreamEvent, ThinkingType, Usage } from '../providers/provider';
+import { countTokens } from '../providers/tokenizer';
 import { ProvidersService } from '../providers/providers.service';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQuery } from './dto/list-input-items.dto';
-import { buildPrompt, normalizeInput, OutputItem, Turn } from './input-items';
-import { ResponseRecord, ResponseSettings, toApiUsage, toResponseObject } from './response-object';
+import { buildPrompt, InputMessageItem, normalizeInput, OutputItem, Turn } from './input-items';
+import { ApiUsage, ResponseRecord, ResponseSettings, toApiUsage, toResponseObject } from './response-object';
 import { ResponseStore } from './response-store';
+import { ResponseStreamBuilder, StreamFrame } from './stream-events';
 
 const previousNotFound = (id: string) =>
   new ApiError(400, `Previous response with id '${id}' not found.`, 'invalid_request_error', 'previous_response_not_found', 'previous_response_id');
@@ -27,7 +30,11 @@ export class ResponsesService {
     private readonly reservations: ReservationsService,
   ) {}
 
-  async create(auth: TenantAuth, dto: CreateResponseDto) {
+  /**
+   * Everything before the model runs: validation, the conversation, the provider's own checks and
+   * the balance reservation. Whatever fails here is an ordinary JSON error and costs nothing.
+   */
+  async prepare(auth: TenantAuth, dto: CreateResponseDto): Promise<PreparedResponse> {
     const requestedAt = new Date();
     const settings = settingsOf(dto);
     const model = await this.catalog.findModel(dto.model);
@@ -64,24 +71,89 @@ export class ResponsesService {
       previousCache,
     };
     provider.validate(request);
-    if (request.stream) throw invalidValue('stream', 'Streaming is not available yet on this gateway; send stream: false.');
 
     // Hold the most this request can cost; the charge releases it, a failure gives it back.
     const bounds = provider.usageBounds(request);
     const maxCost = computeCharge({ inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: bounds.outputTokens, reasoningTokens: 0 }, priceOf(model.price));
     const reservationId = await this.reservations.reserve(auth.tenantId, maxCost.total);
+    return { auth, dto, settings, input, request, provider, requestedAt, reservationId, inputTokensBound: bounds.inputTokens };
+  }
+
+  /** Non-streaming: generate, store with its usage event, queue the charge. */
+  async complete(p: PreparedResponse) {
     let usageEventId: string;
     let record: ResponseRecord;
     try {
-      const result = await provider.generate(request);
-      record = this.toRecord(dto, settings, result, requestedAt);
-      usageEventId = await this.store.save({ auth, record, input, cache: result.cache, usage: result.usage, requestedAt, reservationId });
+      const result = await p.provider.generate(p.request);
+      record = toRecord(p, newId('resp'), result.status, result.incompleteReason, outputOf(result), toApiUsage(result.usage));
+      usageEventId = await this.save(p, record, result.usage, result.cache);
     } catch (err) {
-      await this.reservations.release(reservationId).catch(() => undefined);
+      await this.release(p);
       throw err;
     }
     this.metering.enqueueCharge(usageEventId);
     return toResponseObject(record);
+  }
+
+  /**
+   * Streaming. Nothing is sent until the provider's first event: a provider that fails at once is
+   * an ordinary JSON error, costs nothing. From then on the stream is answered and charged exactly
+   * once: fully when it ends, and for what was produced when the client goes away (`signal`) or
+   * the provider fails midway.
+   */
+  async stream(p: PreparedResponse, signal: AbortSignal, send: (frames: StreamFrame[]) => Promise<void>): Promise<void> {
+    const events = p.provider.stream(p.request, signal)[Symbol.asyncIterator]();
+    let next: IteratorResult<StreamEvent>;
+    try {
+      next = await events.next();
+    } catch (err) {
+      await this.release(p);
+      throw err;
+    }
+    if (next.done) {
+      // The client left before anything was produced: nothing answered, nothing charged.
+      await this.release(p);
+      return;
+    }
+    const id = newId('resp');
+    const builder = new ResponseStreamBuilder();
+    await send(builder.start(toRecord(p, id, 'in_progress', null, [], null)));
+    let result: GenerateResult | null = null;
+    let failure: ApiError | null = null;
+    try {
+      for (; !next.done; next = await events.next()) {
+        const event = next.value;
+        if (event.type === 'reasoning.delta') await send(builder.reasoningDelta(event.delta));
+        else if (event.type === 'text.delta') await send(builder.textDelta(event.delta));
+        else result = event.result;
+      }
+    } catch (err) {
+      failure = toApiError(err);
+    }
+
+    if (result) {
+      const output = outputOf(result, builder.itemIds);
+      const record = toRecord(p, id, result.status, result.incompleteReason, output, toApiUsage(result.usage));
+      this.metering.enqueueCharge(await this.save(p, record, result.usage, result.cache));
+      await send(builder.finish(record));
+      return;
+    }
+    // Stopped early: charge what was produced, exactly once.
+    const usage =
+      p.provider.partialUsage?.(p.request, builder.reasoningText, builder.text) ??
+      partialUsageByTokenizer(p.inputTokensBound, builder.reasoningText, builder.text);
+    const status = failure ? 'failed' : 'incomplete';
+    const record = toRecord(p, id, status, failure ? null : 'client_disconnected', builder.outputItems('incomplete'), toApiUsage(usage));
+    this.metering.enqueueCharge(await this.save(p, record, usage, null));
+    if (failure) await send(builder.fail(failure, record));
+  }
+
+  private save(p: PreparedResponse, record: ResponseRecord, usage: Usage, cache: ContextCache | null) {
+    return this.store.save({ auth: p.auth, record, input: p.input, cache, usage, requestedAt: p.requestedAt, reservationId: p.reservationId });
+  }
+
+  private release(p: PreparedResponse) {
+    return this.reservations.release(p.reservationId).catch(() => undefined);
   }
 
   async retrieve(auth: TenantAuth, id: string) {
@@ -114,34 +186,64 @@ export class ResponsesService {
       has_more: start + limit < ordered.length,
     };
   }
+}
 
-  private toRecord(dto: CreateResponseDto, settings: ResponseSettings, result: GenerateResult, requestedAt: Date): ResponseRecord {
-    const output: OutputItem[] = [];
-    if (result.reasoning !== null) {
-      output.push({ type: 'reasoning', id: newId('rs'), summary: [{ type: 'summary_text', text: result.reasoning }] });
-    }
-    if (result.text !== null) {
-      output.push({
-        type: 'message',
-        id: newId('msg'),
-        status: result.status,
-        role: 'assistant',
-        content: [{ type: 'output_text', text: result.text, annotations: [], logprobs: [] }],
-      });
-    }
-    return {
-      id: newId('resp'),
-      model: dto.model,
-      status: result.status,
-      instructions: dto.instructions ?? null,
-      output,
-      usage: toApiUsage(result.usage),
-      settings: { ...settings, incomplete_reason: result.incompleteReason },
-      previousResponseId: dto.previous_response_id ?? null,
-      createdAt: requestedAt,
-      completedAt: new Date(),
-    };
+export interface PreparedResponse {
+  auth: TenantAuth;
+  dto: CreateResponseDto;
+  settings: ResponseSettings;
+  input: InputMessageItem[];
+  request: GenerateRequest;
+  provider: Provider;
+  requestedAt: Date;
+  reservationId: string;
+  inputTokensBound: number;
+}
+
+/** The output items of a finished generation (ids given when the stream already announced them). */
+function outputOf(result: GenerateResult, ids: { reasoning?: string; message?: string } = {}): OutputItem[] {
+  const output: OutputItem[] = [];
+  if (result.reasoning !== null) {
+    output.push({ type: 'reasoning', id: ids.reasoning ?? newId('rs'), summary: [{ type: 'summary_text', text: result.reasoning }] });
   }
+  if (result.text !== null) {
+    output.push({
+      type: 'message',
+      id: ids.message ?? newId('msg'),
+      status: result.status,
+      role: 'assistant',
+      content: [{ type: 'output_text', text: result.text, annotations: [], logprobs: [] }],
+    });
+  }
+  return output;
+}
+
+function toRecord(
+  p: PreparedResponse,
+  id: string,
+  status: ResponseRecord['status'],
+  incompleteReason: ResponseSettings['incomplete_reason'],
+  output: OutputItem[],
+  usage: ApiUsage | null,
+): ResponseRecord {
+  return {
+    id,
+    model: p.dto.model,
+    status,
+    instructions: p.dto.instructions ?? null,
+    output,
+    usage,
+    settings: { ...p.settings, incomplete_reason: incompleteReason },
+    previousResponseId: p.dto.previous_response_id ?? null,
+    createdAt: p.requestedAt,
+    completedAt: status === 'in_progress' ? null : new Date(),
+  };
+}
+
+/** A stream's usage when the provider cannot say: the prompt bound, and the texts counted. */
+function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string): Usage {
+  const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
+  return { inputTokens, cachedTokens: 0, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
 }
 
 const priceOf = (p: PriceVersion): Price => ({ input: p.input, cachedInput: p.cachedInput, output: p.output });

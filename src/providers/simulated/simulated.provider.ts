@@ -7,6 +7,7 @@ import type {
   PromptMessage,
   Provider,
   StreamEvent,
+  Usage,
 } from '../provider';
 import { countTokens, promptTokens } from '../tokenizer';
 import { cachedTokensFor, cacheLeft } from './caching';
@@ -99,6 +100,13 @@ export class SimulatedProvider implements Provider {
         `The prefix cache needs at least ${PREFIX_CACHE_MIN_TOKENS} input tokens; got ${tokens}.`,
       );
     }
+  }
+
+  partialUsage(request: GenerateRequest, reasoning: string, text: string): Usage {
+    const inputTokens = this.promptTokens(request);
+    const cachedTokens = cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
+    const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
+    return { inputTokens, cachedTokens, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
   }
 
   async generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
