@@ -18,6 +18,7 @@ const common = {
   // NestJS 12 ships ESM only; transform it (and its ESM-only dependencies) for Jest on Node 20.
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|file-type|uid)/)'],
   testEnvironment: 'node',
+  setupFiles: ['reflect-metadata'],
 };
 
 module.exports = {

@@ -207,6 +207,6 @@ describe('streaming POST /v1/responses (SSE)', () => {
     const res = await post({ input: 'x', temperature: 5 });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    expect((await res.json()).error.param).toBe('temperature');
+    expect(((await res.json()) as any).error.param).toBe('temperature');
   });
 });

@@ -46,6 +46,17 @@ export class SseWriter {
     return this.write(frames.map((f) => `event: ${f.type}\ndata: ${JSON.stringify(f.data)}\n\n`).join(''));
   }
 
+  /** Data-only events (`data: {...}`), as chat completion streams send them. */
+  sendData(objects: unknown[]): Promise<void> {
+    if (!objects.length) return Promise.resolve();
+    this.open();
+    return this.write(objects.map((o) => `data: ${JSON.stringify(o)}\n\n`).join(''));
+  }
+
+  sendDone(): Promise<void> {
+    return this.write('data: [DONE]\n\n');
+  }
+
   end() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

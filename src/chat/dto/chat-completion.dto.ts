@@ -1,0 +1,90 @@
+import { Type } from 'class-transformer';
+import { Allow, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { ExtraBodyDto, ThinkingDto } from '../../responses/dto/vendor.dto';
+
+class StreamOptionsDto {
+  @IsOptional()
+  @IsBoolean({ message: 'stream_options.include_usage must be a boolean' })
+  include_usage?: boolean;
+
+  @IsOptional()
+  @IsBoolean()
+  include_obfuscation?: boolean;
+}
+
+/** POST /v1/chat/completions. `messages` is checked item by item (exact `param` paths) in chat-format.ts. */
+export class ChatCompletionDto {
+  @IsString({ message: 'model must be a string' })
+  @IsNotEmpty({ message: 'model must not be empty' })
+  model!: string;
+
+  @Allow()
+  messages?: unknown;
+
+  @IsOptional()
+  @IsBoolean({ message: 'stream must be a boolean' })
+  stream?: boolean | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => StreamOptionsDto)
+  stream_options?: StreamOptionsDto | null;
+
+  @IsOptional()
+  @IsInt({ message: 'max_tokens must be an integer' })
+  @Min(1, { message: 'max_tokens must be at least 1' })
+  @Max(1_000_000, { message: 'max_tokens must be at most 1000000' })
+  max_tokens?: number | null;
+
+  @IsOptional()
+  @IsInt({ message: 'max_completion_tokens must be an integer' })
+  @Min(1, { message: 'max_completion_tokens must be at least 1' })
+  @Max(1_000_000, { message: 'max_completion_tokens must be at most 1000000' })
+  max_completion_tokens?: number | null;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'temperature must be a number between 0 and 2' })
+  @Min(0, { message: 'temperature must be a number between 0 and 2' })
+  @Max(2, { message: 'temperature must be a number between 0 and 2' })
+  temperature?: number | null;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'top_p must be a number between 0 and 1' })
+  @Min(0, { message: 'top_p must be a number between 0 and 1' })
+  @Max(1, { message: 'top_p must be a number between 0 and 1' })
+  top_p?: number | null;
+
+  @IsOptional()
+  @IsInt({ message: 'n must be 1' })
+  @Min(1, { message: 'n must be 1' })
+  @Max(1, { message: 'n must be 1: one choice per request' })
+  n?: number | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ThinkingDto)
+  thinking?: ThinkingDto | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ExtraBodyDto)
+  extra_body?: ExtraBodyDto | null;
+
+  @IsOptional()
+  @IsIn(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'], { message: 'reasoning_effort must be one of none, minimal, low, medium, high, xhigh, max' })
+  reasoning_effort?: string | null;
+
+  // Accepted for SDK compatibility (type-checked; no effect on the simulated model).
+  @IsOptional() @IsString({ message: 'user must be a string' }) user?: string | null;
+  @IsOptional() @IsArray({ message: 'tools must be an array' }) tools?: unknown[] | null;
+  @Allow() tool_choice?: unknown;
+  @IsOptional() @IsBoolean() parallel_tool_calls?: boolean | null;
+  @IsOptional() @IsInt({ message: 'seed must be an integer' }) seed?: number | null;
+  @IsOptional() @IsNumber({}, { message: 'presence_penalty must be a number' }) @Min(-2) @Max(2) presence_penalty?: number | null;
+  @IsOptional() @IsNumber({}, { message: 'frequency_penalty must be a number' }) @Min(-2) @Max(2) frequency_penalty?: number | null;
+  @IsOptional() @IsObject({ message: 'response_format must be an object' }) response_format?: Record<string, unknown> | null;
+  @IsOptional() @IsBoolean({ message: 'logprobs must be a boolean' }) logprobs?: boolean | null;
+  @IsOptional() @IsBoolean() store?: boolean | null;
+  @IsOptional() @IsObject() metadata?: Record<string, string> | null;
+  @IsOptional() @IsString() service_tier?: string | null;
+}
