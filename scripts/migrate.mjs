@@ -65,7 +65,7 @@ export async function migrate(url = process.env.DATABASE_URL || DEFAULT_URL, { q
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   migrate().catch((err) => {
     const url = new URL(process.env.DATABASE_URL || DEFAULT_URL);
-    if (err?.code === 'ECONNREFUSED' || /ECONNREFUSED|connect/i.test(String(err?.message))) {
+    if (err?.code === 'ECONNREFUSED' || /ECONNREFUSED|Can't reach database|connection refused/i.test(String(err?.message))) {
       console.error(
         `db:migrate: cannot reach PostgreSQL at ${url.host}. Start it (e.g. \`pg_ctlcluster 15 main start\`) ` +
           'or run `docker compose up -d postgres redis`, or set DATABASE_URL.',

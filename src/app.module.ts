@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { Env } from './config/env';
 import { HealthModule } from './health/health.module';
 import { MeteringModule } from './metering/metering.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { ProvidersModule } from './providers/providers.module';
 import { QueuesModule } from './queues/queues.module';
@@ -22,6 +23,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
+        MetricsModule,
         PrismaModule,
         RedisModule,
         QueuesModule,

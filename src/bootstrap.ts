@@ -7,6 +7,7 @@ import { createRootLogger, PinoNestLogger } from './common/logger';
 import { OpenAiErrorFilter } from './common/openai-error.filter';
 import { apiValidationPipe } from './common/validation';
 import { Env } from './config/env';
+import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the HTTP application (not yet listening) for a validated environment. */
 export async function createApp(env: Env): Promise<NestFastifyApplication> {
@@ -24,9 +25,17 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(env), adapter, {
     logger: new PinoNestLogger(logger),
   });
+  const fastify = app.getHttpAdapter().getInstance();
   // Every answer, errors and 404s included, carries its request id.
-  app.getHttpAdapter().getInstance().addHook('onRequest', (req, reply, done) => {
+  fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const labels = { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     done();
   });
   app.useGlobalFilters(new OpenAiErrorFilter());

@@ -5,8 +5,9 @@ import { CatalogService } from '../catalog/catalog.service';
 import { ApiError, invalidValue, notFound } from '../common/errors';
 import type { Price } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
+import { ProvidersService } from '../providers/providers.service';
 import type { PutModelDto } from './dto/model.dto';
-import { isKnownProvider } from './known-providers';
+import { assertKnownProvider } from './known-providers';
 import { isModelId } from './model-id';
 import { presentPriceVersion } from './presenters';
 
@@ -40,6 +41,7 @@ export class ModelsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly catalog: CatalogService,
+    private readonly providers: ProvidersService,
   ) {}
 
   /**
@@ -48,7 +50,7 @@ export class ModelsService {
    */
   async put(model: string, dto: PutModelDto) {
     assertModelId(model);
-    if (!isKnownProvider(dto.provider)) throw invalidValue('provider', `Unknown provider '${dto.provider}'.`);
+    assertKnownProvider(this.providers, dto.provider);
     const prices: ResolvedPrices = {
       input: dto.input_price,
       cachedInput: dto.cached_input_price ?? defaultCachedInputPrice(dto.input_price),

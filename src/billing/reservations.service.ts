@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors';
 import { newUuid } from '../common/ids';
+import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 
 /** How long a reservation outlives a request that never reported back (a crashed process). */
@@ -23,7 +24,10 @@ export const insufficientQuota = () =>
  */
 @Injectable()
 export class ReservationsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /** Returns the reservation id, or throws 429 insufficient_quota. */
   async reserve(tenantId: string, amount: string): Promise<string> {
@@ -38,7 +42,10 @@ export class ReservationsService {
       INSERT INTO reservations (id, tenant_id, amount, expires_at)
       SELECT ${id}::uuid, held.id, ${amount}::numeric, ${expiresAt} FROM held
       RETURNING id`;
-    if (!rows.length) throw insufficientQuota();
+    if (!rows.length) {
+      this.metrics.reservationRefusals.inc();
+      throw insufficientQuota();
+    }
     return id;
   }
 

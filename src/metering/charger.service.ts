@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { toPriceVersion } from '../catalog/catalog.service';
 import { LedgerKind, Prisma } from '../generated/prisma/client';
+import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { addAmounts } from '../billing/money';
 import { assignBalancesAfter, PendingEvent, planCharges, PlannedCharge } from './charge-plan';
@@ -24,25 +25,36 @@ export interface ChargeOutcome {
 export class ChargerService {
   private readonly logger = new Logger(ChargerService.name);
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async chargeEvents(ids: string[]): Promise<ChargeOutcome> {
     if (!ids.length) return { charged: [], skipped: [] };
+    const { outcome, createdAt } = await this.chargeInTransaction(ids);
+    const now = Date.now();
+    this.metrics.charges.inc(outcome.charged.length);
+    for (const at of createdAt) this.metrics.chargeLag.observe((now - at.getTime()) / 1000);
+    return outcome;
+  }
+
+  private chargeInTransaction(ids: string[]): Promise<{ outcome: ChargeOutcome; createdAt: Date[] }> {
     return this.prisma.$transaction(async (tx) => {
       // SKIP LOCKED: an event another worker holds is that worker's to charge (if it rolls back,
       // the relay queues the event again).
-      const events = await tx.$queryRaw<Array<PendingEvent & { reservationId: string | null }>>`
+      const events = await tx.$queryRaw<Array<PendingEvent & { reservationId: string | null; createdAt: Date }>>`
         SELECT id, tenant_id AS "tenantId", response_id AS "responseId", model,
                input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
                output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens",
-               requested_at AS "requestedAt", reservation_id AS "reservationId"
+               requested_at AS "requestedAt", reservation_id AS "reservationId", created_at AS "createdAt"
           FROM usage_events
          WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL
          ORDER BY id
            FOR UPDATE SKIP LOCKED`;
       const pending = new Set(events.map((e) => e.id));
       const skipped = ids.filter((id) => !pending.has(id));
-      if (!events.length) return { charged: [], skipped };
+      if (!events.length) return { outcome: { charged: [], skipped }, createdAt: [] };
 
       const models = [...new Set(events.map((e) => e.model))];
       const versions = (await tx.price.findMany({ where: { modelId: { in: models } } })).map(toPriceVersion);
@@ -90,7 +102,7 @@ export class ChargerService {
       });
       const charged = planned.map((p) => p.event.id);
       await tx.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${charged}::uuid[])`;
-      return { charged, skipped };
+      return { outcome: { charged, skipped }, createdAt: events.map((e) => e.createdAt) };
     });
   }
 }

@@ -45,6 +45,10 @@ export interface GenerateRequest {
   temperature?: number | null;
   topP?: number | null;
   thinking: ThinkingType;
+  /** The client chose `thinking` itself (vendor field or reasoning.effort): forward it even when 'disabled'. */
+  thinkingRequested?: boolean;
+  /** Vendor `expire_at` (Unix seconds), forwarded to upstreams that take it. */
+  expireAt?: number | null;
   caching: CachingOptions;
   stream: boolean;
   /** The cache the previous response left, when this request continues one. */

@@ -6,6 +6,7 @@ import { computeCharge, Price } from '../billing/money';
 import { ReservationsService } from '../billing/reservations.service';
 import { CatalogService, PriceVersion } from '../catalog/catalog.service';
 import { MeteringService } from '../metering/metering.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { toApiError } from '../common/openai-error.filter';
 import type { ContextCache, GenerateRequest, GenerateResult, Provider, StreamEvent, ThinkingType, Usage } from '../providers/provider';
 import { countTokens } from '../providers/tokenizer';
@@ -28,6 +29,7 @@ export class ResponsesService {
     private readonly store: ResponseStore,
     private readonly metering: MeteringService,
     private readonly reservations: ReservationsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -66,6 +68,8 @@ export class ResponsesService {
       temperature: dto.temperature ?? null,
       topP: dto.top_p ?? null,
       thinking: settings.thinking?.type ?? thinkingFromReasoning(dto.reasoning?.effort),
+      thinkingRequested: settings.thinking !== null || dto.reasoning?.effort != null,
+      expireAt: settings.expire_at,
       caching: { enabled: settings.caching?.type === 'enabled', prefix: settings.caching?.prefix === true },
       stream: dto.stream === true,
       previousCache,
@@ -84,7 +88,9 @@ export class ResponsesService {
     let usageEventId: string;
     let record: ResponseRecord;
     try {
+      const started = performance.now();
       const result = await p.provider.generate(p.request);
+      this.metrics.providerDuration.observe({ provider: p.provider.name, outcome: 'ok' }, (performance.now() - started) / 1000);
       record = toRecord(p, newId('resp'), result.status, result.incompleteReason, outputOf(result), toApiUsage(result.usage));
       usageEventId = await this.save(p, record, result.usage, result.cache);
     } catch (err) {

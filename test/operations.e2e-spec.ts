@@ -1,0 +1,45 @@
+import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
+
+describe('operations: /metrics', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp();
+    await ensureSeedModel(t);
+  });
+  afterAll(() => t.close());
+
+  const metric = (text: string, name: string, labels = '') => {
+    const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(labels) && !l.startsWith('#'));
+    return line ? Number(line.split(' ').pop()) : undefined;
+  };
+
+  it('serves request counts and latency by route and status, charges, refusals and queue depth', async () => {
+    const rich = await t.tenant('5');
+    const poor = await t.tenant('0.000001');
+    const sdk = t.openai(rich.key);
+    for (let i = 0; i < 3; i++) await sdk.responses.create({ model: SEED_MODEL, input: `metrics ${i}` });
+    await http(t.baseUrl, 'POST', '/v1/responses', { token: rich.key, body: { model: SEED_MODEL, input: 'x', temperature: 9 } });
+    await http(t.baseUrl, 'POST', '/v1/responses', { token: poor.key, body: { model: SEED_MODEL, input: 'x'.repeat(2000) } });
+
+    let text = '';
+    for (let i = 0; i < 100; i++) {
+      const res = await http(t.baseUrl, 'GET', '/metrics');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      text = res.text;
+      if ((metric(text, 'tollgate_charges_total') ?? 0) >= 3) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(metric(text, 'tollgate_http_requests_total', 'route="/v1/responses",method="POST",status="200"')).toBeGreaterThanOrEqual(3);
+    expect(metric(text, 'tollgate_http_requests_total', 'route="/v1/responses",method="POST",status="400"')).toBeGreaterThanOrEqual(1);
+    expect(metric(text, 'tollgate_http_requests_total', 'status="429"')).toBeGreaterThanOrEqual(1);
+    expect(metric(text, 'tollgate_http_request_duration_seconds_count', 'route="/v1/responses",method="POST",status="200"')).toBeGreaterThanOrEqual(3);
+    expect(metric(text, 'tollgate_charges_total')).toBeGreaterThanOrEqual(3);
+    expect(metric(text, 'tollgate_charge_lag_seconds_count')).toBeGreaterThanOrEqual(3);
+    expect(metric(text, 'tollgate_reservation_refusals_total')).toBeGreaterThanOrEqual(1);
+    expect(metric(text, 'tollgate_provider_duration_seconds_count', 'provider="simulated"')).toBeGreaterThanOrEqual(3);
+    expect(metric(text, 'tollgate_queue_jobs', 'state="failed"')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('tollgate_process_resident_memory_bytes');
+  });
+});
