@@ -297,6 +297,108 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       expect(await reservedOf(tenant.tenantId)).toBe('0');
     });
   });
+  describe('streaming and chat through Tollgate', () => {
+    const chargedEvents = (tenantId: string, n: number) =>
+      waitFor(`${n} charged events`, async () => {
+        const rows = await eventsOf(tenantId);
+        return rows.length === n && rows.every((r) => r.charged_at) ? rows : null;
+      });
+
+    it('streams the upstream deltas as OpenAI events and charges the upstream usage once', async () => {
+      const tenant = await t.tenant('10');
+      fake.set({
+        text: 'Streamed from upstream.',
+        reasoning: 'Pondering.',
+        deltas: 4,
+        usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 10 }, output_tokens: 30, output_tokens_details: { reasoning_tokens: 12 }, total_tokens: 80 },
+      });
+      const stream = t.openai(tenant.key).responses.stream({ model: MODEL, input: 'Stream please' });
+      const types: string[] = [];
+      stream.on('event', (e) => types.push(e.type));
+      const final = await stream.finalResponse();
+      expect(final.output_text).toBe('Streamed from upstream.');
+      expect(final.usage).toMatchObject({ input_tokens: 50, output_tokens: 30, input_tokens_details: { cached_tokens: 10 }, output_tokens_details: { reasoning_tokens: 12 } });
+      expect(types[0]).toBe('response.created');
+      expect(types).toContain('response.reasoning_summary_text.delta');
+      expect(types.filter((x) => x === 'response.output_text.delta').length).toBe(4);
+      expect(types[types.length - 1]).toBe('response.completed');
+      expect(fake.requests[fake.requests.length - 1].body.stream).toBe(true);
+      const [event] = await chargedEvents(tenant.tenantId, 1);
+      expect([event.input_tokens, event.cached_tokens, event.output_tokens, event.reasoning_tokens]).toEqual([50, 10, 30, 12]);
+    });
+
+    it('answers an upstream failure before the first event with a JSON 502, and charges nothing', async () => {
+      const tenant = await t.tenant('10');
+      fake.set({ httpStatus: 500 });
+      const err: any = await t.openai(tenant.key).responses.create({ model: MODEL, input: 'x', stream: true }).catch((e) => e);
+      expect(err.status).toBe(502);
+      expect(err.code).toBe('upstream_error');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await eventsOf(tenant.tenantId)).toHaveLength(0);
+      expect(await reservedOf(tenant.tenantId)).toBe('0');
+    });
+
+    it('reports an upstream error mid-stream as error + response.failed and charges what was produced', async () => {
+      const tenant = await t.tenant('10');
+      fake.set({ text: 'one two three four', deltas: 4, streamError: 'upstream exploded' });
+      const raw = await t.openai(tenant.key).responses.create({ model: MODEL, input: 'x', stream: true });
+      const seen: string[] = [];
+      const err = await (async () => {
+        for await (const e of raw) seen.push(e.type);
+      })().catch((e) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(seen.filter((x) => x === 'response.output_text.delta').length).toBe(4);
+      const [event] = await chargedEvents(tenant.tenantId, 1);
+      expect(event.output_tokens).toBeGreaterThan(0);
+      const stored = await db.query('SELECT status FROM responses WHERE id = $1', [event.response_id]);
+      expect(stored.rows[0].status).toBe('failed');
+    });
+
+    it('aborts the upstream when the client goes away, and charges the tokens streamed so far', async () => {
+      const tenant = await t.tenant('10');
+      fake.set({ text: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), deltas: 40, deltaDelayMs: 30 });
+      const abort = new AbortController();
+      const res = await fetch(`${t.baseUrl}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, input: 'long', stream: true }),
+        signal: abort.signal,
+      });
+      const reader = res.body!.getReader();
+      let text = '';
+      while ((text.match(/output_text\.delta/g) ?? []).length < 8) text += new TextDecoder().decode((await reader.read()).value);
+      abort.abort();
+      const [event] = await chargedEvents(tenant.tenantId, 1);
+      expect(event.output_tokens).toBeGreaterThan(0);
+      expect(event.input_tokens).toBeGreaterThan(0);
+      await waitFor('the upstream request to be cut', () => fake.requests[fake.requests.length - 1].closedEarly);
+      const stored = await db.query('SELECT status FROM responses WHERE id = $1', [event.response_id]);
+      expect(stored.rows[0].status).toBe('incomplete');
+    });
+
+    it('serves /v1/chat/completions from the upstream, plain and streamed with usage, metered exactly', async () => {
+      const tenant = await t.tenant('10');
+      fake.set({ text: 'Chat via upstream.', usage: { input_tokens: 9, output_tokens: 5, total_tokens: 14 } });
+      const sdk = t.openai(tenant.key);
+      const plain = await sdk.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+      expect(plain.choices[0].message.content).toBe('Chat via upstream.');
+      expect(plain.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 });
+      const stream = await sdk.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+      let text = '';
+      let usage: any;
+      for await (const c of stream) {
+        text += c.choices[0]?.delta?.content ?? '';
+        usage = c.usage ?? usage;
+      }
+      expect(text).toBe('Chat via upstream.');
+      expect(usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 5 });
+      const events = await chargedEvents(tenant.tenantId, 2);
+      expect(events.map((e) => [e.input_tokens, e.output_tokens])).toEqual([
+        [9, 5],
+        [9, 5],
+      ]);
+    });
+  });
 });
 
 describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
