@@ -313,6 +313,28 @@ describe('POST /v1/responses on the simulated model (openai SDK)', () => {
       expect(rows[0].n).toBe(1);
     });
 
+    it('refuses a key revoked through another process on its next request (cache dropped over Redis pub/sub)', async () => {
+      const other = await startApp();
+      try {
+        const fresh = await t.tenant('5');
+        const onOther = other.openai(fresh.key);
+        await onOther.responses.create({ model: SEED_MODEL, input: 'warm the key cache' });
+        await onOther.models.list();
+        expect((await t.admin('DELETE', `/admin/api-keys/${fresh.keyId}`)).status).toBe(200);
+        // The broadcast crosses Redis; give it a moment, far below the cache's 30 s lifetime.
+        await new Promise((r) => setTimeout(r, 100));
+        await expect401(onOther.models.list());
+
+        const suspended = await t.tenant('5');
+        await other.openai(suspended.key).models.list();
+        expect((await t.admin('PATCH', `/admin/tenants/${suspended.tenantId}`, { status: 'suspended' })).status).toBe(200);
+        await new Promise((r) => setTimeout(r, 100));
+        await expect401(other.openai(suspended.key).models.list());
+      } finally {
+        await other.close();
+      }
+    });
+
     it('lists the callable models', async () => {
       const models = await client.models.list();
       expect(models.data.map((m) => m.id)).toContain(SEED_MODEL);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { generateApiKey } from '../auth/api-key';
+import { KeyCacheService } from '../auth/key-cache.service';
 import { isUuid } from '../billing/ledger.service';
 import { notFound } from '../common/errors';
 import { PrismaService } from '../prisma/prisma.service';
@@ -10,7 +11,10 @@ const keySelect = { id: true, prefix: true, name: true, createdAt: true, revoked
 
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly keyCache: KeyCacheService,
+  ) {}
 
   /** A new key for the tenant. The key itself is returned only here; only its hash is stored. */
   async create(tenantId: string, dto: CreateApiKeyDto) {
@@ -32,6 +36,7 @@ export class ApiKeysService {
     await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
     const key = await this.prisma.apiKey.findUnique({ where: { id }, select: { id: true, revokedAt: true } });
     if (!key) throw keyNotFound(id);
+    await this.keyCache.invalidate({ apiKeyId: key.id });
     return { id: key.id, revoked: true as const, revoked_at: key.revokedAt!.toISOString() };
   }
 

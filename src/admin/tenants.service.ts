@@ -1,3 +1,4 @@
+import { KeyCacheService } from '../auth/key-cache.service';
 import { Injectable } from '@nestjs/common';
 import { invalidValue, notFound } from '../common/errors';
 import { isUuid, LedgerService } from '../billing/ledger.service';
@@ -16,6 +17,7 @@ export class TenantsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly ledger: LedgerService,
+    private readonly keyCache: KeyCacheService,
   ) {}
 
   /** The tenant and, when `credits` is given, its opening credit entry: one transaction. */
@@ -42,6 +44,7 @@ export class TenantsService {
   async setStatus(id: string, status: TenantStatus) {
     await this.find(id);
     const tenant = await this.prisma.tenant.update({ where: { id }, data: { status }, select: tenantSelect });
+    await this.keyCache.invalidate({ tenantId: id });
     return presentTenant(tenant);
   }
 

@@ -4,6 +4,7 @@ import { invalidApiKey } from '../common/errors';
 import { Env } from '../config/env';
 import { PrismaService } from '../prisma/prisma.service';
 import { bearerToken, hashApiKey, secretsEqual } from './api-key';
+import { KeyCacheService } from './key-cache.service';
 
 /** Who is calling a /v1 endpoint. */
 export interface TenantAuth {
@@ -13,10 +14,16 @@ export interface TenantAuth {
 
 type AuthedRequest = FastifyRequest & { auth?: TenantAuth };
 
-/** Bearer API key -> tenant. Looked up by hash on every request, so a revoked key fails at once. */
+/**
+ * Bearer API key -> tenant, by the key's SHA-256 (unique index), through the in-process key cache;
+ * revocation and suspension empty the cache everywhere, so a revoked key fails from the next request.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: KeyCacheService,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
@@ -26,14 +33,21 @@ export class ApiKeyGuard implements CanActivate {
         "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
       );
     }
+    const hash = hashApiKey(token);
+    const cached = this.cache.get(hash);
+    if (cached) {
+      req.auth = cached;
+      return true;
+    }
     const key = await this.prisma.apiKey.findUnique({
-      where: { hash: hashApiKey(token) },
+      where: { hash },
       select: { id: true, tenantId: true, revokedAt: true, tenant: { select: { status: true } } },
     });
     if (!key || key.revokedAt || key.tenant.status !== 'active') {
       throw invalidApiKey(`Incorrect API key provided: ${redact(token)}.`);
     }
     req.auth = { tenantId: key.tenantId, apiKeyId: key.id };
+    this.cache.set(hash, req.auth);
     return true;
   }
 }
