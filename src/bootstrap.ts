@@ -7,6 +7,7 @@ import { createRootLogger, PinoNestLogger } from './common/logger';
 import { OpenAiErrorFilter } from './common/openai-error.filter';
 import { apiValidationPipe } from './common/validation';
 import { Env } from './config/env';
+import { setupOpenApi } from './docs/openapi';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the HTTP application (not yet listening) for a validated environment. */
@@ -38,6 +39,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     done();
   });
+  setupOpenApi(app);
   app.useGlobalFilters(new OpenAiErrorFilter());
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();

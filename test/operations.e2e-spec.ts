@@ -43,3 +43,25 @@ describe('operations: /metrics', () => {
     expect(text).toContain('tollgate_process_resident_memory_bytes');
   });
 });
+
+describe('operations: OpenAPI docs', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t.close());
+
+  it('serves an OpenAPI document covering every endpoint, and Swagger UI at /docs', async () => {
+    const doc = await http(t.baseUrl, 'GET', '/docs/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    const paths = Object.keys(doc.body.paths);
+    for (const path of ['/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items', '/v1/chat/completions', '/v1/models', '/v1/balance', '/admin/tenants', '/admin/models/{model}', '/health', '/ready', '/metrics']) {
+      expect(paths).toContain(path);
+    }
+    expect(doc.body.paths['/v1/responses'].post.summary).toMatch(/Create a response/);
+    const ui = await http(t.baseUrl, 'GET', '/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+  });
+});

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, CurrentTenant, TenantAuth } from '../auth/auth.guards';
@@ -8,6 +9,8 @@ import { ChatChunker, toChatCompletion, toResponsesRequest } from './chat-format
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 
 /** POST /v1/chat/completions over the same pipeline (auth, reservation, provider, metering) as /v1/responses. */
+@ApiTags('chat')
+@ApiBearerAuth()
 @Controller('v1/chat/completions')
 @UseGuards(ApiKeyGuard)
 export class ChatController {
@@ -17,6 +20,7 @@ export class ChatController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a chat completion (plain, or streamed chunks ending with [DONE])' })
   async create(@CurrentTenant() auth: TenantAuth, @Body() dto: ChatCompletionDto, @Res() reply: FastifyReply) {
     const prepared = await this.responses.prepare(auth, toResponsesRequest(dto));
     if (!dto.stream) {

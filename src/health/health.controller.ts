@@ -1,3 +1,4 @@
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import Redis from 'ioredis';
 import { serviceUnavailable } from '../common/errors';
@@ -10,6 +11,7 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), TIMEOUT_MS).unref())]);
 }
 
+@ApiTags('operations')
 @Controller()
 export class HealthController {
   constructor(
@@ -19,6 +21,7 @@ export class HealthController {
 
   /** Liveness: the process is up. */
   @Get('health')
+  @ApiOperation({ summary: 'Liveness: 200 while the process is up' })
   @HttpCode(200)
   health() {
     return { status: 'ok' };
@@ -26,6 +29,7 @@ export class HealthController {
 
   /** Readiness: Postgres and Redis both answer. */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: 200 when Postgres and Redis answer, else 503' })
   async ready() {
     const [postgres, redis] = await Promise.all([
       withTimeout(this.prisma.$queryRaw`SELECT 1`).then(() => 'up', () => 'down'),

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import type { Queue } from 'bullmq';
@@ -9,12 +10,15 @@ import { ChargeJob, QUEUES } from '../queues/queues';
  * The charge queue's dead letters: jobs that failed every attempt (kept, never dropped). After the
  * cause is fixed (e.g. the missing price is added), replay them.
  */
+@ApiTags('admin: queues')
+@ApiBearerAuth()
 @Controller('admin/queues/charges/failed')
 @UseGuards(AdminGuard)
 export class DeadLettersController {
   constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>) {}
 
   @Get()
+  @ApiOperation({ summary: 'List charge jobs that failed every attempt' })
   async list(@Query('limit') limit = '100') {
     const n = Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalidValue('limit', 'limit must be an integer between 1 and 1000');
@@ -32,6 +36,7 @@ export class DeadLettersController {
   }
 
   @Post('retry')
+  @ApiOperation({ summary: 'Replay every failed charge job' })
   @HttpCode(200)
   async retryAll() {
     const jobs = await this.charges.getFailed(0, -1);
@@ -40,6 +45,7 @@ export class DeadLettersController {
   }
 
   @Post(':id/retry')
+  @ApiOperation({ summary: 'Replay one failed charge job' })
   @HttpCode(200)
   async retry(@Param('id') id: string) {
     const job = await this.charges.getJob(id);

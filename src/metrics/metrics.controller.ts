@@ -1,3 +1,4 @@
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, Header } from '@nestjs/common';
 import type { Queue } from 'bullmq';
@@ -7,6 +8,7 @@ import { MetricsService } from './metrics.service';
 const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 /** GET /metrics in the Prometheus text format. */
+@ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
   constructor(
@@ -15,6 +17,7 @@ export class MetricsController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics' })
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   async scrape(): Promise<string> {
     const counts = await this.charges.getJobCounts(...STATES).catch(() => null);
