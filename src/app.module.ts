@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BillingModule } from './billing/billing.module';
 import { CatalogModule } from './catalog/catalog.module';
@@ -7,12 +8,14 @@ import { ChatModule } from './chat/chat.module';
 import { ConfigModule } from './config/config.module';
 import { Env } from './config/env';
 import { HealthModule } from './health/health.module';
+import { InvoicesModule } from './invoices/invoices.module';
 import { MeteringModule } from './metering/metering.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { ProvidersModule } from './providers/providers.module';
 import { QueuesModule } from './queues/queues.module';
 import { RedisModule } from './redis/redis.module';
+import { ReportsModule } from './reports/reports.module';
 import { ResponsesModule } from './responses/responses.module';
 
 @Module({})
@@ -36,6 +39,9 @@ export class AppModule {
         ResponsesModule,
         ChatModule,
         AdminModule,
+        AuditModule,
+        ReportsModule,
+        InvoicesModule.register(env.ROLE !== 'api'),
       ],
     };
   }

@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, UseGuards, UseInterceptors } from '@nestjs/common';
+import { AuditInterceptor } from '../audit/audit.interceptor';
 import { AdminGuard } from '../auth/auth.guards';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto } from './dto/api-key.dto';
 
 @Controller('admin')
 @UseGuards(AdminGuard)
+@UseInterceptors(AuditInterceptor)
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 

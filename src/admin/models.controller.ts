@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put, UseGuards, UseInterceptors } from '@nestjs/common';
+import { AuditInterceptor } from '../audit/audit.interceptor';
 import { AdminGuard } from '../auth/auth.guards';
 import { PutModelDto } from './dto/model.dto';
 import { ModelsService } from './models.service';
 
 @Controller('admin/models')
 @UseGuards(AdminGuard)
+@UseInterceptors(AuditInterceptor)
 export class AdminModelsController {
   constructor(private readonly models: ModelsService) {}
 

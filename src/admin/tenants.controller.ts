@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
+import { AuditInterceptor } from '../audit/audit.interceptor';
 import { AdminGuard } from '../auth/auth.guards';
 import { CreateTenantDto, CreditDto, LedgerQueryDto, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantsService } from './tenants.service';
 
 @Controller('admin/tenants')
 @UseGuards(AdminGuard)
+@UseInterceptors(AuditInterceptor)
 export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 

@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { Env } from '../config/env';
-import { CHARGE_JOB_OPTIONS, QUEUES } from './queues';
+import { CHARGE_JOB_OPTIONS, INVOICE_JOB_OPTIONS, QUEUES } from './queues';
 
 /** ioredis options from a redis:// URL. */
 export function redisConnection(url: string) {
@@ -25,6 +25,7 @@ export function redisConnection(url: string) {
       useFactory: (env: Env) => ({ connection: redisConnection(env.REDIS_URL), prefix: env.QUEUE_PREFIX }),
     }),
     BullModule.registerQueue({ name: QUEUES.charges, defaultJobOptions: CHARGE_JOB_OPTIONS }),
+    BullModule.registerQueue({ name: QUEUES.invoices, defaultJobOptions: INVOICE_JOB_OPTIONS }),
   ],
   exports: [BullModule],
 })

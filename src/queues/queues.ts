@@ -3,10 +3,15 @@ import type { DefaultJobOptions } from 'bullmq';
 /** Every queue, job name and payload in one place. Payloads carry ids; state lives in Postgres. */
 export const QUEUES = {
   charges: 'charges',
+  invoices: 'invoices',
 } as const;
 
 export const JOBS = {
   charge: 'charge',
+  /** Build one invoice's lines and total (InvoiceJob). */
+  buildInvoice: 'build-invoice',
+  /** Issue last month's invoices for every active tenant (repeatable, on the 1st, UTC). */
+  issueMonthlyInvoices: 'issue-monthly-invoices',
 } as const;
 
 /** Charge one usage event. jobId = usageEventId, so the same event is never queued twice. */
@@ -20,4 +25,31 @@ export const CHARGE_JOB_OPTIONS: DefaultJobOptions = {
   // Completed jobs need not be kept: the ledger is the record. Failed ones stay: the dead-letter list.
   removeOnComplete: true,
   removeOnFail: false,
+};
+
+/**
+ * Build an invoice. jobId = "<invoiceId>-<generation>": a re-queued invoice (a failed one asked for
+ * again, or one built before its period ended) gets a new job; the same generation is never queued twice.
+ */
+export interface InvoiceJob {
+  invoiceId: string;
+  generation: number;
+}
+
+export const invoiceJobId = (job: InvoiceJob) => `${job.invoiceId}-${job.generation}`;
+
+/** The monthly run: no payload (the period is the month before the run's date). */
+export type IssueMonthlyInvoicesJob = Record<string, never>;
+
+/** Id of the repeatable monthly job (BullMQ job scheduler). */
+export const MONTHLY_INVOICES_SCHEDULER = 'monthly-invoices';
+/** 00:05 UTC on the 1st: five minutes for the last charges of the month to land. */
+export const MONTHLY_INVOICES_CRON = '5 0 1 * *';
+
+export const INVOICE_JOB_OPTIONS: DefaultJobOptions = {
+  // An invoice waits (retrying) while usage events of its period are still uncharged: up to ~1 h.
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
 };

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { adminFingerprint, describeAction, scrub } from './audit-actions';
+
+const KEY = 'sk-tg-' + 'A'.repeat(40);
+
+describe('audit records', () => {
+  it('fingerprints the admin token: 8 hex digits of its sha256, never the token', () => {
+    const token = 'a-very-secret-admin-token';
+    const fp = adminFingerprint(token);
+    expect(fp).toBe(`admin:${createHash('sha256').update(token).digest('hex').slice(0, 8)}`);
+    expect(fp).not.toContain(token);
+  });
+
+  it('keeps the key prefix of a created API key, never the key', () => {
+    const r = describeAction({
+      method: 'POST',
+      route: '/admin/tenants/:id/api-keys',
+      params: { id: 't1' },
+      body: { name: 'ci' },
+      result: { id: 'k1', key: KEY, prefix: 'sk-tg-AAAAAA', name: 'ci' },
+    });
+    expect(r).toEqual({ action: 'api_key.create', targetType: 'api_key', targetId: 'k1', summary: { tenant_id: 't1', name: 'ci', prefix: 'sk-tg-AAAAAA' } });
+    expect(JSON.stringify(r)).not.toContain(KEY);
+  });
+
+  it.each([
+    ['POST', '/admin/tenants', {}, { name: 'acme', credits: '5' }, { id: 't1', status: 'active', balance: '5' }, 'tenant.create', 't1'],
+    ['PATCH', '/admin/tenants/:id', { id: 't1' }, { status: 'suspended' }, {}, 'tenant.update', 't1'],
+    ['POST', '/admin/tenants/:id/credits', { id: 't1' }, { amount: '5', reference: 'r' }, { balance: '10', entry_id: 'e' }, 'tenant.credit', 't1'],
+    ['DELETE', '/admin/api-keys/:id', { id: 'k1' }, undefined, { id: 'k1', revoked: true }, 'api_key.revoke', 'k1'],
+    ['PUT', '/admin/models/:model', { model: 'm' }, { provider: 'simulated', input_price: '1', output_price: '2' }, {}, 'model.put', 'm'],
+    ['POST', '/admin/invoices', {}, { tenant_id: 't1', period_start: 'a', period_end: 'b' }, { id: 'i1', status: 'queued' }, 'invoice.create', 'i1'],
+  ])('%s %s -> %s', (method, route, params, body, result, action, target) => {
+    const r = describeAction({ method, route, params, body, result });
+    expect(r.action).toBe(action);
+    expect(r.targetId).toBe(target);
+  });
+
+  it('records failures with their status and code, and unknown routes generically (field names only)', () => {
+    const failed = describeAction({
+      method: 'PATCH',
+      route: '/admin/tenants/:id',
+      params: { id: 'x' },
+      body: { status: 'gone' },
+      result: undefined,
+      error: { status: 400, code: 'invalid_value', message: 'bad status' },
+    });
+    expect(failed.summary).toEqual({ status: 'gone', error: { status: 400, code: 'invalid_value', message: 'bad status' } });
+    const generic = describeAction({ method: 'POST', route: '/admin/queues/charges/failed/:id/retry', params: { id: 'j' }, body: { token: 'zzz', a: 1 }, result: {} });
+    expect(generic).toEqual({ action: 'post /admin/queues/charges/failed/:id/retry', targetType: null, targetId: 'j', summary: { params: { id: 'j' }, fields: ['a', 'token'] } });
+  });
+
+  it('scrubs secret-named fields, key-shaped strings and the given secrets, deeply', () => {
+    expect(scrub({ key: KEY, api_key_id: 'id', nested: [{ note: `use ${KEY}`, password: 'p', s: 'the-admin-token-x' }] }, ['the-admin-token-x'])).toEqual({
+      api_key_id: 'id',
+      nested: [{ note: 'use [redacted]', s: '[redacted]' }],
+    });
+  });
+});

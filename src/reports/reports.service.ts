@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { isUuid } from '../billing/ledger.service';
+import { notFound } from '../common/errors';
+import { PrismaService } from '../prisma/prisma.service';
+import { REPORT_KEYS, toUsageRow, totalsOf, UsageMetrics, UsageRow } from './usage-report';
+import { UsageQuery } from './usage-query';
+import { AggregateRow, usageAggregateSql, zeroAggregate } from './usage-sql';
+
+export interface UsageReport {
+  object: 'usage_report';
+  tenant_id: string | null;
+  from: string | null;
+  to: string | null;
+  group_by: string[];
+  data: UsageRow[];
+  totals: UsageMetrics;
+}
+
+/**
+ * Usage reports, aggregated in Postgres: whole hours from usage_rollups, partial hours and
+ * uncharged events from usage_events (see usage-sql.ts). Time is usage_events.created_at (when
+ * the answer was recorded), half-open [from, to); days are UTC dates.
+ */
+@Injectable()
+export class ReportsService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async usage(query: UsageQuery): Promise<UsageReport> {
+    if (query.tenantId !== undefined) await this.assertTenant(query.tenantId);
+    const sql = usageAggregateSql({
+      tenantId: query.tenantId,
+      range: { from: query.from, to: query.to },
+      keys: query.groupBy.map((g) => REPORT_KEYS[g]),
+    });
+    let rows: AggregateRow[] = sql ? await this.prisma.$queryRaw<AggregateRow[]>(sql) : [];
+    // No group_by: always exactly one (total) row, zeros included.
+    if (!query.groupBy.length && !rows.length) rows = [zeroAggregate()];
+    const data = rows.map((r) => toUsageRow(r, query.groupBy));
+    return {
+      object: 'usage_report',
+      tenant_id: query.tenantId ?? null,
+      from: query.from?.toISOString() ?? null,
+      to: query.to?.toISOString() ?? null,
+      group_by: query.groupBy,
+      data,
+      totals: totalsOf(data),
+    };
+  }
+
+  private async assertTenant(tenantId: string) {
+    const tenant = isUuid(tenantId) ? await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
+    if (!tenant) throw notFound(`No tenant found with id '${tenantId.slice(0, 100)}'.`, 'tenant_id');
+  }
+}
