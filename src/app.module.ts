@@ -14,6 +14,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { ProvidersModule } from './providers/providers.module';
 import { QueuesModule } from './queues/queues.module';
+import { RateLimitModule } from './ratelimit/ratelimit.module';
 import { RedisModule } from './redis/redis.module';
 import { ReportsModule } from './reports/reports.module';
 import { ResponsesModule } from './responses/responses.module';
@@ -32,6 +33,7 @@ export class AppModule {
         QueuesModule,
         MeteringModule.register(env.ROLE !== 'api'),
         AuthModule,
+        RateLimitModule,
         BillingModule,
         CatalogModule,
         ProvidersModule,

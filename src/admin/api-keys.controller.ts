@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Param, Post, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import { AuditInterceptor } from '../audit/audit.interceptor';
 import { AdminGuard } from '../auth/auth.guards';
 import { ApiKeysService } from './api-keys.service';
-import { CreateApiKeyDto } from './dto/api-key.dto';
+import { CreateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
 
 @Controller('admin')
 @UseGuards(AdminGuard)
@@ -18,6 +18,11 @@ export class ApiKeysController {
   @Get('tenants/:id/api-keys')
   list(@Param('id') tenantId: string) {
     return this.keys.list(tenantId);
+  }
+
+  @Patch('api-keys/:id')
+  update(@Param('id') id: string, @Body() dto: UpdateApiKeyDto) {
+    return this.keys.update(id, dto);
   }
 
   @Delete('api-keys/:id')

@@ -4,10 +4,10 @@ import { KeyCacheService } from '../auth/key-cache.service';
 import { isUuid } from '../billing/ledger.service';
 import { notFound } from '../common/errors';
 import { PrismaService } from '../prisma/prisma.service';
-import type { CreateApiKeyDto } from './dto/api-key.dto';
+import type { CreateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { presentApiKey } from './presenters';
 
-const keySelect = { id: true, prefix: true, name: true, createdAt: true, revokedAt: true } as const;
+const keySelect = { id: true, prefix: true, name: true, createdAt: true, revokedAt: true, rpmLimit: true, tpmLimit: true } as const;
 
 @Injectable()
 export class ApiKeysService {
@@ -20,8 +20,24 @@ export class ApiKeysService {
   async create(tenantId: string, dto: CreateApiKeyDto) {
     await this.assertTenant(tenantId);
     const { key, hash, prefix } = generateApiKey();
-    const row = await this.prisma.apiKey.create({ data: { tenantId, name: dto.name ?? null, hash, prefix }, select: keySelect });
-    return { id: row.id, key, prefix: row.prefix, name: row.name, created_at: row.createdAt.toISOString() };
+    const row = await this.prisma.apiKey.create({
+      data: { tenantId, name: dto.name ?? null, hash, prefix, rpmLimit: dto.rpm_limit ?? null, tpmLimit: dto.tpm_limit ?? null },
+      select: keySelect,
+    });
+    return { ...presentApiKey(row), key };
+  }
+
+  /** Changes a key's rate limits; every process picks them up on the key's next request. */
+  async update(id: string, dto: UpdateApiKeyDto) {
+    if (!isUuid(id)) throw keyNotFound(id);
+    const data = {
+      ...(dto.rpm_limit !== undefined && { rpmLimit: dto.rpm_limit }),
+      ...(dto.tpm_limit !== undefined && { tpmLimit: dto.tpm_limit }),
+    };
+    const { count } = await this.prisma.apiKey.updateMany({ where: { id }, data });
+    if (!count) throw keyNotFound(id);
+    await this.keyCache.invalidate({ apiKeyId: id });
+    return presentApiKey(await this.prisma.apiKey.findUniqueOrThrow({ where: { id }, select: keySelect }));
   }
 
   async list(tenantId: string) {

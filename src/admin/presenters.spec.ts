@@ -48,8 +48,16 @@ describe('presenters', () => {
   });
 
   it('never exposes an API key hash', () => {
-    const key = { id: 'k', prefix: 'sk-tg-abcdef', name: null, createdAt: at, revokedAt: null, hash: 'secret', tenantId: 't' };
-    expect(presentApiKey(key)).toEqual({ id: 'k', prefix: 'sk-tg-abcdef', name: null, created_at: '2025-01-02T03:04:05.006Z', revoked_at: null });
+    const key = { id: 'k', prefix: 'sk-tg-abcdef', name: null, createdAt: at, revokedAt: null, hash: 'secret', tenantId: 't', rpmLimit: 60, tpmLimit: null };
+    expect(presentApiKey(key)).toEqual({
+      id: 'k',
+      prefix: 'sk-tg-abcdef',
+      name: null,
+      created_at: '2025-01-02T03:04:05.006Z',
+      revoked_at: null,
+      rpm_limit: 60,
+      tpm_limit: null,
+    });
   });
 
   it('formats a price version and compares prices by value', () => {

@@ -20,12 +20,14 @@ export const presentLedgerEntry = (e: LedgerEntry) => ({
   created_at: e.createdAt.toISOString(),
 });
 
-export const presentApiKey = (k: Pick<ApiKey, 'id' | 'prefix' | 'name' | 'createdAt' | 'revokedAt'>) => ({
+export const presentApiKey = (k: Pick<ApiKey, 'id' | 'prefix' | 'name' | 'createdAt' | 'revokedAt' | 'rpmLimit' | 'tpmLimit'>) => ({
   id: k.id,
   prefix: k.prefix,
   name: k.name,
   created_at: k.createdAt.toISOString(),
   revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
+  rpm_limit: k.rpmLimit,
+  tpm_limit: k.tpmLimit,
 });
 
 export const presentPriceVersion = (p: Pick<Price, 'id' | 'inputPrice' | 'cachedInputPrice' | 'outputPrice' | 'effectiveFrom' | 'createdAt'>) => ({

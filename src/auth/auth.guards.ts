@@ -6,10 +6,11 @@ import { PrismaService } from '../prisma/prisma.service';
 import { bearerToken, hashApiKey, secretsEqual } from './api-key';
 import { KeyCacheService } from './key-cache.service';
 
-/** Who is calling a /v1 endpoint. */
+/** Who is calling a /v1 endpoint, and the key's rate limits. */
 export interface TenantAuth {
   tenantId: string;
   apiKeyId: string;
+  limits?: { rpm: number | null; tpm: number | null };
 }
 
 type AuthedRequest = FastifyRequest & { auth?: TenantAuth };
@@ -41,12 +42,12 @@ export class ApiKeyGuard implements CanActivate {
     }
     const key = await this.prisma.apiKey.findUnique({
       where: { hash },
-      select: { id: true, tenantId: true, revokedAt: true, tenant: { select: { status: true } } },
+      select: { id: true, tenantId: true, revokedAt: true, rpmLimit: true, tpmLimit: true, tenant: { select: { status: true } } },
     });
     if (!key || key.revokedAt || key.tenant.status !== 'active') {
       throw invalidApiKey(`Incorrect API key provided: ${redact(token)}.`);
     }
-    req.auth = { tenantId: key.tenantId, apiKeyId: key.id };
+    req.auth = { tenantId: key.tenantId, apiKeyId: key.id, limits: { rpm: key.rpmLimit, tpm: key.tpmLimit } };
     this.cache.set(hash, req.auth);
     return true;
   }

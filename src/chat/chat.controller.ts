@@ -23,6 +23,7 @@ export class ChatController {
   @ApiOperation({ summary: 'Create a chat completion (plain, or streamed chunks ending with [DONE])' })
   async create(@CurrentTenant() auth: TenantAuth, @Body() dto: ChatCompletionDto, @Res() reply: FastifyReply) {
     const prepared = await this.responses.prepare(auth, toResponsesRequest(dto));
+    reply.headers(prepared.rateHeaders);
     if (!dto.stream) {
       reply.status(200).send(toChatCompletion(await this.responses.complete(prepared)));
       return;

@@ -22,6 +22,7 @@ export class ResponsesController {
   @ApiOperation({ summary: 'Create a response (OpenAI Responses API; stream: true for SSE). Vendor fields caching/thinking top-level or in extra_body.' })
   async create(@CurrentTenant() auth: TenantAuth, @Body() dto: CreateResponseDto, @Res() reply: FastifyReply) {
     const prepared = await this.responses.prepare(auth, dto);
+    reply.headers(prepared.rateHeaders);
     if (!dto.stream) {
       reply.status(200).send(await this.responses.complete(prepared));
       return;

@@ -11,6 +11,7 @@ import { toApiError } from '../common/openai-error.filter';
 import type { ContextCache, GenerateRequest, GenerateResult, Provider, StreamEvent, ThinkingType, Usage } from '../providers/provider';
 import { countTokens } from '../providers/tokenizer';
 import { ProvidersService } from '../providers/providers.service';
+import { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQuery } from './dto/list-input-items.dto';
 import { buildPrompt, InputMessageItem, normalizeInput, OutputItem, Turn } from './input-items';
@@ -30,6 +31,7 @@ export class ResponsesService {
     private readonly metering: MeteringService,
     private readonly reservations: ReservationsService,
     private readonly metrics: MetricsService,
+    private readonly rateLimiter: RateLimiterService,
   ) {}
 
   /**
@@ -76,11 +78,12 @@ export class ResponsesService {
     };
     provider.validate(request);
 
-    // Hold the most this request can cost; the charge releases it, a failure gives it back.
     const bounds = provider.usageBounds(request);
+    const rateHeaders = auth.limits ? await this.rateLimiter.consume(auth.apiKeyId, auth.limits, bounds.inputTokens + bounds.outputTokens) : {};
+    // Hold the most this request can cost; the charge releases it, a failure gives it back.
     const maxCost = computeCharge({ inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: bounds.outputTokens, reasoningTokens: 0 }, priceOf(model.price));
     const reservationId = await this.reservations.reserve(auth.tenantId, maxCost.total);
-    return { auth, dto, settings, input, request, provider, requestedAt, reservationId, inputTokensBound: bounds.inputTokens };
+    return { auth, dto, settings, input, request, provider, requestedAt, reservationId, inputTokensBound: bounds.inputTokens, rateHeaders };
   }
 
   /** Non-streaming: generate, store with its usage event, queue the charge. */
@@ -204,6 +207,8 @@ export interface PreparedResponse {
   requestedAt: Date;
   reservationId: string;
   inputTokensBound: number;
+  /** x-ratelimit-* headers for the answer (empty for keys without limits). */
+  rateHeaders: Record<string, string>;
 }
 
 /** The output items of a finished generation (ids given when the stream already announced them). */
