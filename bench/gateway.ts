@@ -6,7 +6,8 @@
  *   2. with 50 connections: the most req/s of each;
  *   3. that every answered request was charged exactly once, and each process's peak RSS.
  * Prints a table and writes JSON to bench/results/. Measures; asserts no time.
- * Env: BENCH_SECONDS (10), BENCH_RATE (500), BENCH_CONNECTIONS (50), BENCH_API_PROCESSES (1).
+ * Env: BENCH_SECONDS (10), BENCH_RATE (500), BENCH_CONNECTIONS (50), BENCH_API_PROCESSES (1),
+ * BENCH_PROFILE=1 (write a --cpu-prof of each API process to bench/results/profile-<stamp>/).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -102,14 +103,15 @@ async function main() {
     const common = { DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, ADMIN_TOKEN, PROVIDERS_FILE: providersFile, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
     const ports = Array.from({ length: API_PROCESSES }, (_, i) => 3900 + i);
     for (const [i, port] of ports.entries()) {
-      procs.push(spawnNode(`api${i}`, ['dist/main.js'], { ...common, ROLE: 'api', PORT: String(port), HOST: '127.0.0.1' }));
+      const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'results', `profile-${stamp}`)}`] : [];
+      procs.push(spawnNode(`api${i}`, [...profile, 'dist/main.js'], { ...common, ROLE: 'api', PORT: String(port), HOST: '127.0.0.1' }));
     }
-    procs.push(spawnNode('worker', ['dist/main.js'], { ...common, ROLE: 'worker' }));
+    if (!process.env.BENCH_NO_WORKER) procs.push(spawnNode('worker', ['dist/main.js'], { ...common, ROLE: 'worker' }));
     const base = `http://127.0.0.1:${ports[0]}`;
     await Promise.all(ports.map((p) => waitHttp(`http://127.0.0.1:${p}/health`)));
 
     const admin = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+      const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<any>;
     };
@@ -148,7 +150,7 @@ async function main() {
       ).rows[0];
     const drainStart = Date.now();
     let c = await counts();
-    while (c.charged < c.events && Date.now() - drainStart < 120_000) {
+    while (!process.env.BENCH_NO_WORKER && c.charged < c.events && Date.now() - drainStart < 120_000) {
       await sleep(250);
       c = await counts();
     }

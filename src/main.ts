@@ -29,7 +29,9 @@ async function main() {
   }
   const app = await createApp(env);
   await app.listen({ port: env.PORT, host: env.HOST });
-  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
   console.log(`Tollgate listening on ${url} (ROLE=${env.ROLE})`);
   if (generatedAdminToken) console.log(`ADMIN_TOKEN (generated for this run; set ADMIN_TOKEN to choose one): ${env.ADMIN_TOKEN}`);
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { toPriceVersion } from '../catalog/catalog.service';
-import { LedgerKind, Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { addAmounts } from '../billing/money';
@@ -74,7 +74,12 @@ export class ChargerService {
         for (const r of rows) released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount.toFixed()));
       }
 
-      // Tenants in a fixed order, so two workers never wait on each other in a cycle.
+      const charged = planned.map((p) => p.event.id);
+      await tx.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${charged}::uuid[])`;
+
+      // The tenant rows last: a reservation waits on them, so they stay locked only for the balance
+      // update, the ledger insert and the commit. Tenants in a fixed order, so two workers never
+      // wait on each other in a cycle.
       const byTenant = new Map<string, PlannedCharge[]>();
       for (const p of planned) byTenant.set(p.event.tenantId, [...(byTenant.get(p.event.tenantId) ?? []), p]);
       for (const tenantId of [...byTenant.keys()].sort()) {
@@ -85,23 +90,20 @@ export class ChargerService {
         assignBalancesAfter(byTenant.get(tenantId)!, balance.toFixed());
       }
 
-      await tx.ledgerEntry.createMany({
-        data: planned.map((p) => ({
-          tenantId: p.event.tenantId,
-          kind: LedgerKind.charge,
-          amount: `-${p.charge.total}`,
-          balanceAfter: p.balanceAfter!,
-          usageEventId: p.event.id,
-          responseId: p.event.responseId,
-          priceId: p.price.id,
-          inputCost: p.charge.input,
-          cachedInputCost: p.charge.cachedInput,
-          outputCost: p.charge.output,
-          reasoningCost: p.charge.reasoning,
-        })),
-      });
-      const charged = planned.map((p) => p.event.id);
-      await tx.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${charged}::uuid[])`;
+      // One statement for the whole batch (createMany costs several times more in the client).
+      const col = <T>(f: (p: PlannedCharge) => T) => planned.map(f);
+      await tx.$executeRaw`
+        INSERT INTO ledger_entries (id, tenant_id, kind, amount, balance_after, usage_event_id, response_id, price_id,
+                                    input_cost, cached_input_cost, output_cost, reasoning_cost)
+        SELECT gen_random_uuid(), tenant_id, 'charge', amount, balance_after, usage_event_id, response_id, price_id,
+               input_cost, cached_input_cost, output_cost, reasoning_cost
+          FROM unnest(${col((p) => p.event.tenantId)}::uuid[], ${col((p) => `-${p.charge.total}`)}::numeric[],
+                      ${col((p) => p.balanceAfter!)}::numeric[], ${col((p) => p.event.id)}::uuid[],
+                      ${col((p) => p.event.responseId)}::text[], ${col((p) => p.price.id)}::uuid[],
+                      ${col((p) => p.charge.input)}::numeric[], ${col((p) => p.charge.cachedInput)}::numeric[],
+                      ${col((p) => p.charge.output)}::numeric[], ${col((p) => p.charge.reasoning)}::numeric[])
+               AS u(tenant_id, amount, balance_after, usage_event_id, response_id, price_id,
+                    input_cost, cached_input_cost, output_cost, reasoning_cost)`;
       return { outcome: { charged, skipped }, createdAt: events.map((e) => e.createdAt) };
     });
   }

@@ -8,16 +8,7 @@ import { ChargeJob, JOBS, QUEUES } from '../queues/queues';
 export class MeteringService {
   private readonly logger = new Logger(MeteringService.name);
 
-  private lastErrorLog = 0;
-
-  constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>) {
-    // Redis away: say so at most every 10 s (the relay covers the jobs that could not be queued).
-    this.charges.on('error', (err) => {
-      if (Date.now() - this.lastErrorLog < 10_000) return;
-      this.lastErrorLog = Date.now();
-      this.logger.warn(`charge queue: ${err.message}`);
-    });
-  }
+  constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>) {}
 
   /** Never throws and is never awaited on the request path: if Redis is away, the relay re-queues. */
   enqueueCharge(usageEventId: string): void {

@@ -1,0 +1,269 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { addAmounts, computeCharge, negate } from '../src/billing/money';
+import { QUEUES } from '../src/queues/queues';
+import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
+
+const ROOT = path.join(__dirname, '..');
+const MAIN = path.join(ROOT, 'dist', 'main.js');
+const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
+const EVENTS = 400;
+const PARALLEL = 20;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Newest modification time of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** `dist/` as `npm run build` makes it, rebuilt only when missing or older than `src/`. */
+function ensureBuilt() {
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
+  const started = Date.now();
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe', env: process.env });
+  } catch (err: any) {
+    // tsc still emits on type errors (`npm run typecheck` is where those fail); a build that
+    // emitted nothing new is a real failure.
+    if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < started - 1000) throw err;
+    console.warn(`npm run build reported errors but emitted dist/:\n${String(err.stdout ?? '').slice(-2000)}`);
+  }
+}
+
+interface Worker {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+}
+
+describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
+  // Its own database and queue prefix: workers of other suites (sharing the run's database) must
+  // not charge these events, and this suite's workers must not touch theirs.
+  const dbUrl = new URL(process.env.DATABASE_URL!);
+  const dbName = `${dbUrl.pathname.slice(1)}_crash`;
+  dbUrl.pathname = `/${dbName}`;
+  const DATABASE_URL = dbUrl.toString();
+  const QUEUE_PREFIX = `${process.env.QUEUE_PREFIX}-crash`;
+
+  let api: TestApp | undefined;
+  let db: Client | undefined;
+  const workers: Worker[] = [];
+
+  function startWorker(): Worker {
+    const child = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL,
+        QUEUE_PREFIX,
+        ROLE: 'worker',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        CHARGE_RELAY_AFTER_MS: '500',
+        CHARGE_RELAY_EVERY_MS: '200',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const keep = (chunk: Buffer) => {
+      out = (out + chunk.toString()).slice(-8000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const worker = { child, exited, output: () => out };
+    workers.push(worker);
+    return worker;
+  }
+
+  async function stop(worker: Worker, signal: NodeJS.Signals) {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill(signal);
+    return worker.exited;
+  }
+
+  beforeAll(async () => {
+    ensureBuilt();
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/migrate.mjs')], {
+      env: { ...process.env, DATABASE_URL },
+      stdio: 'pipe',
+    });
+    api = await startApp({ ROLE: 'api', DATABASE_URL, QUEUE_PREFIX });
+    await ensureSeedModel(api);
+    db = new Client({ connectionString: DATABASE_URL });
+    await db.connect();
+  }, 120_000);
+
+  afterAll(async () => {
+    // Never leak a worker, whatever happened above.
+    await Promise.all(
+      workers.map(async (w) => {
+        if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+        w.child.kill('SIGTERM');
+        const done = await Promise.race([w.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+        if (!done) {
+          w.child.kill('SIGKILL');
+          await w.exited;
+        }
+      }),
+    );
+    await api?.close();
+    await db?.end();
+    const admin = new URL(DATABASE_URL);
+    admin.pathname = '/postgres';
+    const pg = new Client({ connectionString: admin.toString() });
+    await pg.connect();
+    await pg.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await pg.end();
+    const redis = new Redis(process.env.REDIS_URL!);
+    const keys = await redis.keys(`${QUEUE_PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  }, 60_000);
+
+  const chargedCount = async (tenantId: string): Promise<number> =>
+    (await db!.query('SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1 AND charged_at IS NOT NULL', [tenantId])).rows[0].n;
+
+  it('charges every usage event exactly once, at the exact price; balance = ledger, nothing left reserved', async () => {
+    const tenant = await api!.tenant('100');
+    const sdk = api!.openai(tenant.key);
+    for (let i = 0; i < EVENTS; i += PARALLEL) {
+      await Promise.all(
+        Array.from({ length: Math.min(PARALLEL, EVENTS - i) }, (_, j) => sdk.responses.create({ model: SEED_MODEL, input: `crash test ${i + j}` })),
+      );
+    }
+    const events = (await db!.query('SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1', [tenant.tenantId])).rows[0].n;
+    expect(events).toBe(EVENTS);
+    expect(await chargedCount(tenant.tenantId)).toBe(0); // no worker anywhere yet
+
+    const t0 = Date.now();
+    // Worker 1: killed the moment its first charges are committed, while it holds the rest.
+    const first = startWorker();
+    await waitFor(
+      'the first charges',
+      async () => {
+        if (first.child.exitCode !== null) throw new Error(`first worker exited on its own: ${first.output()}`);
+        return (await chargedCount(tenant.tenantId)) > 0;
+      },
+      60_000,
+      5,
+    );
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const chargedAtKill = await chargedCount(tenant.tenantId);
+    const redis = new Redis(process.env.REDIS_URL!);
+    const activeAtKill = await redis.llen(`${QUEUE_PREFIX}:charges:active`);
+    await redis.quit();
+    const tKill = Date.now();
+    // The kill must land mid-way: some charged, some not, and jobs the dead worker held.
+    expect(chargedAtKill).toBeGreaterThan(0);
+    expect(chargedAtKill).toBeLessThan(EVENTS);
+    expect(activeAtKill).toBeGreaterThan(0);
+
+    // Worker 2: picks up the stalled jobs (after their lock expires) and the relayed events.
+    const second = startWorker();
+    await waitFor(
+      'every event charged by the second worker',
+      async () => {
+        if (second.child.exitCode !== null) throw new Error(`second worker exited: ${second.output()}`);
+        return (await chargedCount(tenant.tenantId)) === EVENTS;
+      },
+      60_000,
+      100,
+    );
+    const tCharged = Date.now();
+    // The dead worker's jobs come back once their locks expire (the ones whose charge had committed
+    // included): wait until the queue has run them all, so a redelivery cannot charge after the checks.
+    const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUES.charges, { connection, prefix: QUEUE_PREFIX });
+    let counts: Record<string, number> = {};
+    try {
+      await waitFor(
+        'the charge queue to drain',
+        async () => {
+          counts = await queue.getJobCounts('active', 'wait', 'delayed', 'prioritized', 'waiting-children', 'failed');
+          return Object.values(counts).every((n) => n === 0);
+        },
+        60_000,
+        200,
+      ).catch((err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(counts)}`);
+      });
+    } finally {
+      await queue.close();
+      await connection.quit();
+    }
+    console.log(
+      `worker 1 SIGKILLed ${tKill - t0} ms after start with ${chargedAtKill}/${EVENTS} events charged and ${activeAtKill} jobs active; ` +
+        `worker 2 charged the rest in ${tCharged - tKill} ms and drained the queue in ${Date.now() - tKill} ms`,
+    );
+
+    const { rows } = await db!.query(
+      `SELECT e.id, e.input_tokens, e.cached_tokens, e.output_tokens, e.reasoning_tokens,
+              count(l.id)::int AS charges, min(l.amount::text) AS amount,
+              min(l.input_cost::text) AS input_cost, min(l.cached_input_cost::text) AS cached_input_cost,
+              min(l.output_cost::text) AS output_cost, min(l.reasoning_cost::text) AS reasoning_cost
+         FROM usage_events e LEFT JOIN ledger_entries l ON l.usage_event_id = e.id AND l.kind = 'charge'
+        WHERE e.tenant_id = $1 GROUP BY e.id`,
+      [tenant.tenantId],
+    );
+    expect(rows).toHaveLength(EVENTS);
+    let total = '0';
+    const wrong: unknown[] = [];
+    for (const r of rows) {
+      const want = computeCharge(
+        { inputTokens: r.input_tokens, cachedTokens: r.cached_tokens, outputTokens: r.output_tokens, reasoningTokens: r.reasoning_tokens },
+        PRICE,
+      );
+      const got = {
+        charges: r.charges,
+        amount: r.amount === null ? null : addAmounts(r.amount),
+        parts: [r.input_cost, r.cached_input_cost, r.output_cost, r.reasoning_cost].map((a: string | null) => (a === null ? null : addAmounts(a))),
+      };
+      const expected = { charges: 1, amount: negate(want.total), parts: [want.input, want.cachedInput, want.output, want.reasoning] };
+      if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push({ id: r.id, got, expected });
+      total = addAmounts(total, want.total);
+    }
+    expect(wrong).toEqual([]);
+    // No charge entry for an event of another tenant or none at all, and none twice.
+    const entries = (await db!.query("SELECT count(*)::int AS n FROM ledger_entries WHERE tenant_id = $1 AND kind = 'charge'", [tenant.tenantId])).rows[0].n;
+    expect(entries).toBe(EVENTS);
+
+    const t = (
+      await db!.query(
+        `SELECT t.balance::text AS balance, t.reserved::text AS reserved,
+                (SELECT coalesce(sum(amount), 0)::text FROM ledger_entries WHERE tenant_id = t.id) AS ledger,
+                (SELECT count(*)::int FROM reservations WHERE tenant_id = t.id) AS open_reservations
+           FROM tenants t WHERE t.id = $1`,
+        [tenant.tenantId],
+      )
+    ).rows[0];
+    expect(addAmounts(t.balance)).toBe(addAmounts(t.ledger));
+    expect(addAmounts(t.balance)).toBe(addAmounts('100', negate(total)));
+    expect(addAmounts(t.reserved)).toBe('0');
+    expect(t.open_reservations).toBe(0);
+
+    const exit2 = await stop(second, 'SIGTERM');
+    expect(exit2.code === 0 || exit2.signal === 'SIGTERM').toBe(true);
+  }, 150_000);
+});
