@@ -338,11 +338,16 @@ describe('api keys', () => {
       prefix: expect.any(String),
       name: 'ci',
       created_at: expect.stringMatching(ISO),
+      revoked_at: null,
+      rpm_limit: null,
+      tpm_limit: null,
     });
     expect(res.body.key.startsWith(res.body.prefix)).toBe(true);
     const list = await t.admin('GET', `/admin/tenants/${tenant.id}/api-keys`);
     expect(list.status).toBe(200);
-    expect(list.body.data).toEqual([{ id: res.body.id, prefix: res.body.prefix, name: 'ci', created_at: res.body.created_at, revoked_at: null }]);
+    expect(list.body.data).toEqual([
+      { id: res.body.id, prefix: res.body.prefix, name: 'ci', created_at: res.body.created_at, revoked_at: null, rpm_limit: null, tpm_limit: null },
+    ]);
     expect(list.text).not.toContain(res.body.key);
     // The key works for the tenant API.
     expect((await http(t.baseUrl, 'GET', '/v1/models', { token: res.body.key })).status).toBe(200);

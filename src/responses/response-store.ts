@@ -3,6 +3,7 @@ import type { TenantAuth } from '../auth/auth.guards';
 import type { Prisma } from '../generated/prisma/client';
 import { usageEventData } from '../metering/usage-event';
 import { PrismaService } from '../prisma/prisma.service';
+import { OutboxWriter } from './outbox-writer';
 import type { ContextCache, Usage } from '../providers/provider';
 import type { InputMessageItem, OutputItem, Turn } from './input-items';
 import type { ApiUsage, ResponseRecord, ResponseSettings } from './response-object';
@@ -20,7 +21,10 @@ interface ChainRow {
 /** Stored responses (tenant-scoped: another tenant's response does not exist) and their usage events. */
 @Injectable()
 export class ResponseStore {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly outbox: OutboxWriter,
+  ) {}
 
   /** The conversation ending at `responseId`, oldest turn first; null when not found for this tenant. */
   async loadChain(tenantId: string, responseId: string): Promise<{ turns: Turn[]; cache: ContextCache | null } | null> {
@@ -42,8 +46,8 @@ export class ResponseStore {
   }
 
   /**
-   * One transaction: the response (when stored) and its usage event (always: every answer is
-   * metered). Returns the usage event id.
+   * The response (when stored) and its usage event (always: every answer is metered), committed
+   * together (group commit with the other requests of the moment). Returns the usage event id.
    */
   async save(args: {
     auth: TenantAuth;
@@ -55,32 +59,27 @@ export class ResponseStore {
     reservationId: string | null;
   }): Promise<string> {
     const { auth, record, input, cache, usage, requestedAt, reservationId } = args;
-    const data = usageEventData(auth, record.id, record.model, usage, requestedAt, reservationId);
-    const event = this.prisma.usageEvent.create({ data, select: { id: true } });
-    if (!record.settings.store) {
-      await event;
-      return data.id;
-    }
-    const response = this.prisma.response.create({
-      data: {
-        id: record.id,
-        tenantId: auth.tenantId,
-        apiKeyId: auth.apiKeyId,
-        model: record.model,
-        status: record.status,
-        instructions: record.instructions,
-        input: input as unknown as Prisma.InputJsonValue,
-        output: record.output as unknown as Prisma.InputJsonValue,
-        usage: record.usage as unknown as Prisma.InputJsonValue,
-        settings: record.settings as unknown as Prisma.InputJsonValue,
-        previousResponseId: record.previousResponseId,
-        contextCache: (cache ?? undefined) as Prisma.InputJsonValue | undefined,
-        createdAt: record.createdAt,
-        completedAt: record.completedAt,
-      },
-    });
-    await this.prisma.$transaction([response, event]);
-    return data.id;
+    const event = usageEventData(auth, record.id, record.model, usage, requestedAt, reservationId);
+    const response = record.settings.store
+      ? {
+          id: record.id,
+          tenantId: auth.tenantId,
+          apiKeyId: auth.apiKeyId,
+          model: record.model,
+          status: record.status,
+          instructions: record.instructions,
+          input,
+          output: record.output,
+          usage: record.usage,
+          settings: record.settings,
+          previousResponseId: record.previousResponseId,
+          contextCache: cache,
+          createdAt: record.createdAt,
+          completedAt: record.completedAt,
+        }
+      : null;
+    await this.outbox.write(response, event);
+    return event.id;
   }
 
   async find(tenantId: string, id: string): Promise<{ record: ResponseRecord; input: InputMessageItem[] } | null> {
