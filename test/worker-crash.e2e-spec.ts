@@ -1,15 +1,11 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { addAmounts, computeCharge, negate } from '../src/billing/money';
 import { QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { ensureBuilt, isolatedServices, Service, spawnService, stopService } from './support/processes';
 
-const ROOT = path.join(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist', 'main.js');
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const EVENTS = 400;
 const PARALLEL = 20;
@@ -24,90 +20,26 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, 
   }
 }
 
-/** Newest modification time of any file under `dir`. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** `dist/` as `npm run build` makes it, rebuilt only when missing or older than `src/`. */
-function ensureBuilt() {
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
-  const started = Date.now();
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe', env: process.env });
-  } catch (err: any) {
-    // tsc still emits on type errors (`npm run typecheck` is where those fail); a build that
-    // emitted nothing new is a real failure.
-    if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < started - 1000) throw err;
-    console.warn(`npm run build reported errors but emitted dist/:\n${String(err.stdout ?? '').slice(-2000)}`);
-  }
-}
-
-interface Worker {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
-
 describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
   // Its own database and queue prefix: workers of other suites (sharing the run's database) must
   // not charge these events, and this suite's workers must not touch theirs.
-  const dbUrl = new URL(process.env.DATABASE_URL!);
-  const dbName = `${dbUrl.pathname.slice(1)}_crash`;
-  dbUrl.pathname = `/${dbName}`;
-  const DATABASE_URL = dbUrl.toString();
-  const QUEUE_PREFIX = `${process.env.QUEUE_PREFIX}-crash`;
+  const services = isolatedServices('crash');
+  const DATABASE_URL = services.databaseUrl;
+  const QUEUE_PREFIX = services.queuePrefix;
 
   let api: TestApp | undefined;
   let db: Client | undefined;
-  const workers: Worker[] = [];
+  const workers: Service[] = [];
 
-  function startWorker(): Worker {
-    const child = spawn(process.execPath, [MAIN], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL,
-        QUEUE_PREFIX,
-        ROLE: 'worker',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        CHARGE_RELAY_AFTER_MS: '500',
-        CHARGE_RELAY_EVERY_MS: '200',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const keep = (chunk: Buffer) => {
-      out = (out + chunk.toString()).slice(-8000);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const worker = { child, exited, output: () => out };
+  function startWorker(): Service {
+    const worker = spawnService({ DATABASE_URL, QUEUE_PREFIX, ROLE: 'worker', CHARGE_RELAY_AFTER_MS: '500', CHARGE_RELAY_EVERY_MS: '200' });
     workers.push(worker);
     return worker;
   }
 
-  async function stop(worker: Worker, signal: NodeJS.Signals) {
-    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill(signal);
-    return worker.exited;
-  }
-
   beforeAll(async () => {
     ensureBuilt();
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts/migrate.mjs')], {
-      env: { ...process.env, DATABASE_URL },
-      stdio: 'pipe',
-    });
+    services.migrate();
     api = await startApp({ ROLE: 'api', DATABASE_URL, QUEUE_PREFIX });
     await ensureSeedModel(api);
     db = new Client({ connectionString: DATABASE_URL });
@@ -116,29 +48,10 @@ describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
 
   afterAll(async () => {
     // Never leak a worker, whatever happened above.
-    await Promise.all(
-      workers.map(async (w) => {
-        if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-        w.child.kill('SIGTERM');
-        const done = await Promise.race([w.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
-        if (!done) {
-          w.child.kill('SIGKILL');
-          await w.exited;
-        }
-      }),
-    );
+    await Promise.all(workers.map(stopService));
     await api?.close();
     await db?.end();
-    const admin = new URL(DATABASE_URL);
-    admin.pathname = '/postgres';
-    const pg = new Client({ connectionString: admin.toString() });
-    await pg.connect();
-    await pg.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await pg.end();
-    const redis = new Redis(process.env.REDIS_URL!);
-    const keys = await redis.keys(`${QUEUE_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await services.drop();
   }, 60_000);
 
   const chargedCount = async (tenantId: string): Promise<number> =>
@@ -263,7 +176,7 @@ describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
     expect(addAmounts(t.reserved)).toBe('0');
     expect(t.open_reservations).toBe(0);
 
-    const exit2 = await stop(second, 'SIGTERM');
+    const exit2 = await stopService(second);
     expect(exit2.code === 0 || exit2.signal === 'SIGTERM').toBe(true);
   }, 150_000);
 });
