@@ -10,18 +10,10 @@ import { InvoicesService } from '../src/invoices/invoices.service';
 import { ChargerService } from '../src/metering/charger.service';
 import { MONTHLY_INVOICES_CRON, MONTHLY_INVOICES_SCHEDULER, QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { waitFor } from './support/wait';
 
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function expectApiError(res: HttpResult, status: number, code: string | null, param: string | null) {
   expect({ status: res.status, error: res.body?.error }).toMatchObject({ status, error: { code, param } });

@@ -7,19 +7,11 @@ import { newUuid } from '../src/common/ids';
 import { ChargerService } from '../src/metering/charger.service';
 import { JOBS, QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { waitFor } from './support/wait';
 
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const FAST_RELAY = { CHARGE_RELAY_AFTER_MS: '300', CHARGE_RELAY_EVERY_MS: '100' };
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('metering: usage events -> exactly one exact charge each', () => {
   let t: TestApp;

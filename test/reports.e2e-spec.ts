@@ -4,6 +4,7 @@ import { addAmounts, computeCharge } from '../src/billing/money';
 import { newUuid } from '../src/common/ids';
 import { ChargerService } from '../src/metering/charger.service';
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { waitFor } from './support/wait';
 
 const SEED_PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const OTHER_MODEL = `sim-report-${Date.now()}`;
@@ -11,15 +12,6 @@ const OTHER_PRICE = { input: '1.5', cachedInput: '0.15', output: '3.000000001' }
 const PRICES: Record<string, typeof SEED_PRICE> = { [SEED_MODEL]: SEED_PRICE, [OTHER_MODEL]: OTHER_PRICE };
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function expectApiError(res: HttpResult, status: number, code: string | null, param: string | null) {
   expect({ status: res.status, error: res.body?.error }).toMatchObject({ status, error: { code, param } });

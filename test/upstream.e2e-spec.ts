@@ -10,6 +10,7 @@ import { ProvidersService } from '../src/providers/providers.service';
 import { promptTokens } from '../src/providers/tokenizer';
 import { FAKE_DEFAULTS, FakeUpstream, startFakeUpstream } from './support/fake-upstream';
 import { http, startApp, TestApp } from './support/harness';
+import { waitFor } from './support/wait';
 
 const KEY_VAR = 'TOLLGATE_TEST_UPSTREAM_KEY';
 const SECRET = `prov-secret-${Math.random().toString(36).slice(2)}`;
@@ -19,15 +20,6 @@ const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const PRICE_BODY = { input_price: PRICE.input, cached_input_price: PRICE.cachedInput, output_price: PRICE.output, effective_from: '2020-01-01T00:00:00Z' };
 const SLOW_TIMEOUT_MS = 400;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | false> | T | null | false, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('upstream provider (type "openai") through Tollgate', () => {
   let fake: FakeUpstream;

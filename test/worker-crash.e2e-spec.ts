@@ -5,20 +5,12 @@ import { addAmounts, computeCharge, negate } from '../src/billing/money';
 import { QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { ensureBuilt, isolatedServices, Service, spawnService, stopService } from './support/processes';
+import { waitFor } from './support/wait';
 
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const EVENTS = 400;
 const PARALLEL = 20;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
   // Its own database and queue prefix: workers of other suites (sharing the run's database) must

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { Allow, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { IsOptionalNumberIn, IsOptionalTokenLimit } from '../../responses/dto/sampling';
 import { ExtraBodyDto, ThinkingDto } from '../../responses/dto/vendor.dto';
 
 class StreamOptionsDto {
@@ -30,28 +31,16 @@ export class ChatCompletionDto {
   @Type(() => StreamOptionsDto)
   stream_options?: StreamOptionsDto | null;
 
-  @IsOptional()
-  @IsInt({ message: 'max_tokens must be an integer' })
-  @Min(1, { message: 'max_tokens must be at least 1' })
-  @Max(1_000_000, { message: 'max_tokens must be at most 1000000' })
+  @IsOptionalTokenLimit('max_tokens')
   max_tokens?: number | null;
 
-  @IsOptional()
-  @IsInt({ message: 'max_completion_tokens must be an integer' })
-  @Min(1, { message: 'max_completion_tokens must be at least 1' })
-  @Max(1_000_000, { message: 'max_completion_tokens must be at most 1000000' })
+  @IsOptionalTokenLimit('max_completion_tokens')
   max_completion_tokens?: number | null;
 
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'temperature must be a number between 0 and 2' })
-  @Min(0, { message: 'temperature must be a number between 0 and 2' })
-  @Max(2, { message: 'temperature must be a number between 0 and 2' })
+  @IsOptionalNumberIn('temperature', 0, 2)
   temperature?: number | null;
 
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'top_p must be a number between 0 and 1' })
-  @Min(0, { message: 'top_p must be a number between 0 and 1' })
-  @Max(1, { message: 'top_p must be a number between 0 and 1' })
+  @IsOptionalNumberIn('top_p', 0, 1)
   top_p?: number | null;
 
   @IsOptional()

@@ -16,6 +16,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
+import { IsOptionalNumberIn, IsOptionalTokenLimit } from './sampling';
 import { CachingDto, ExtraBodyDto, ThinkingDto } from './vendor.dto';
 
 /** OpenAI's metadata rule: at most 16 string pairs, keys <= 64 characters, values <= 512. */
@@ -68,22 +69,13 @@ export class CreateResponseDto {
   @IsString({ message: 'instructions must be a string' })
   instructions?: string | null;
 
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'temperature must be a number between 0 and 2' })
-  @Min(0, { message: 'temperature must be a number between 0 and 2' })
-  @Max(2, { message: 'temperature must be a number between 0 and 2' })
+  @IsOptionalNumberIn('temperature', 0, 2)
   temperature?: number | null;
 
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'top_p must be a number between 0 and 1' })
-  @Min(0, { message: 'top_p must be a number between 0 and 1' })
-  @Max(1, { message: 'top_p must be a number between 0 and 1' })
+  @IsOptionalNumberIn('top_p', 0, 1)
   top_p?: number | null;
 
-  @IsOptional()
-  @IsInt({ message: 'max_output_tokens must be an integer' })
-  @Min(1, { message: 'max_output_tokens must be at least 1' })
-  @Max(1_000_000, { message: 'max_output_tokens must be at most 1000000' })
+  @IsOptionalTokenLimit('max_output_tokens')
   max_output_tokens?: number | null;
 
   @IsOptional()
