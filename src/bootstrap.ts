@@ -8,6 +8,7 @@ import { OpenAiErrorFilter } from './common/openai-error.filter';
 import { apiValidationPipe } from './common/validation';
 import { Env } from './config/env';
 import { setupOpenApi } from './docs/openapi';
+import { setupQueueBoard } from './queues/queue-board';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the HTTP application (not yet listening) for a validated environment. */
@@ -40,6 +41,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     done();
   });
   setupOpenApi(app);
+  setupQueueBoard(app);
   app.useGlobalFilters(new OpenAiErrorFilter());
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();

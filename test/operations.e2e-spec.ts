@@ -65,3 +65,28 @@ describe('operations: OpenAPI docs', () => {
     expect(ui.text).toContain('swagger');
   });
 });
+
+describe('operations: Bull Board', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t.close());
+
+  it('serves the queue board behind the admin token (bearer or Basic password)', async () => {
+    const anonymous = await http(t.baseUrl, 'GET', '/admin/queues/board');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic/);
+    expect(anonymous.body.error.code).toBe('invalid_api_key');
+    const wrong = await http(t.baseUrl, 'GET', '/admin/queues/board', { headers: { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
+    expect(wrong.status).toBe(401);
+
+    const page = await http(t.baseUrl, 'GET', '/admin/queues/board', { token: t.env.ADMIN_TOKEN });
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<html/i);
+    const basic = `Basic ${Buffer.from(`admin:${t.env.ADMIN_TOKEN}`).toString('base64')}`;
+    const queues = await http(t.baseUrl, 'GET', '/admin/queues/board/api/queues', { headers: { authorization: basic } });
+    expect(queues.status).toBe(200);
+    expect(queues.body.queues.map((q: any) => q.name).sort()).toEqual(['charges', 'invoices']);
+  });
+});
