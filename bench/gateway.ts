@@ -2,7 +2,8 @@
  * npm run bench — the gateway's own overhead. Starts a fast fake upstream and Tollgate in front of
  * it (auth, rate-limit check, reservation, usage event, queueing and the charge worker all on), then
  * measures with autocannon, in one run:
- *   1. at a fixed 500 req/s: p50/p90/p99 of the upstream direct and through Tollgate (added latency);
+ *   1. at a steady 500 req/s (open loop): p50/p90/p99 of the upstream direct and through Tollgate
+ *      (the added latency);
  *   2. with 50 connections: the most req/s of each;
  *   3. that every answered request was charged exactly once, and each process's peak RSS.
  * Prints a table and writes JSON to bench/results/. Measures; asserts no time.
@@ -15,6 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { Pool } from 'undici';
 import { createDatabase, deleteRedisKeys, dropDatabase, log, REDIS_URL, ROOT, round, sleep } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -65,6 +67,45 @@ async function waitHttp(url: string) {
     await sleep(50);
   }
   throw new Error(`${url} did not answer`);
+}
+
+/**
+ * Open-loop load at a steady rate: one request every 1000/rate ms, whatever the answers do
+ * (autocannon's overallRate sends each second's requests in a burst, which measures queueing in
+ * the burst rather than the gateway's added latency).
+ */
+async function steadyRate(target: { url: string; body: string; headers: Record<string, string> }, rate: number, seconds: number) {
+  const url = new URL(target.url);
+  const pool = new Pool(url.origin, { connections: 128, pipelining: 1 });
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const total = rate * seconds;
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const sent = performance.now();
+    inFlight.push(
+      pool
+        .request({ path: url.pathname, method: 'POST', headers: target.headers, body: target.body })
+        .then(async (res) => {
+          await res.body.text();
+          latencies.push(performance.now() - sent);
+          if (res.statusCode === 200) ok++;
+          else failed++;
+        })
+        .catch(() => void failed++),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - start) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN, 2);
+  return { requests: total, ok, failed, rps: round(total / elapsed, 0), p50_ms: q(0.5), p90_ms: q(0.9), p99_ms: q(0.99), max_ms: q(1) };
 }
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -127,9 +168,9 @@ async function main() {
     await run({ ...gateways[0], connections: 10, duration: 2 });
     await run({ ...direct, connections: 10, duration: 1 });
 
-    log(`fixed rate: ${RATE} req/s for ${SECONDS}s each`);
-    const fixedDirect = await run({ ...direct, connections: CONNECTIONS, overallRate: RATE, duration: SECONDS });
-    const fixedGateway = await run({ ...gateways[0], connections: CONNECTIONS, overallRate: RATE, duration: SECONDS });
+    log(`steady rate: ${RATE} req/s for ${SECONDS}s each`);
+    const fixedDirect = await steadyRate(direct, RATE, SECONDS);
+    const fixedGateway = await steadyRate(gateways[0], RATE, SECONDS);
     log(`max throughput: ${CONNECTIONS} connections for ${SECONDS}s each`);
     const maxDirect = await run({ ...direct, connections: CONNECTIONS, duration: SECONDS });
     const maxGateway = await Promise.all(gateways.map((g) => run({ ...g, connections: Math.ceil(CONNECTIONS / gateways.length), duration: SECONDS })));
@@ -162,19 +203,19 @@ async function main() {
     ).rows[0];
     await db.end();
 
-    const answered = [fixedGateway, ...maxGateway].reduce((n, r) => n + r['2xx'], 0) + /* warm-up */ 0;
+    const answered = fixedGateway.ok + maxGateway.reduce((n, r) => n + r['2xx'], 0);
     const gatewayMax = maxGateway.reduce((n, r) => n + r.requests.average, 0);
     const result = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version, api_processes: API_PROCESSES, worker_processes: 1 },
       config: { seconds: SECONDS, rate: RATE, connections: CONNECTIONS },
       fixed_rate: {
-        upstream_direct: summary(fixedDirect),
-        tollgate: summary(fixedGateway),
+        upstream_direct: fixedDirect,
+        tollgate: fixedGateway,
         added_ms: {
-          p50: round(fixedGateway.latency.p50 - fixedDirect.latency.p50, 2),
-          p90: round(fixedGateway.latency.p90 - fixedDirect.latency.p90, 2),
-          p99: round(fixedGateway.latency.p99 - fixedDirect.latency.p99, 2),
+          p50: round(fixedGateway.p50_ms - fixedDirect.p50_ms, 2),
+          p90: round(fixedGateway.p90_ms - fixedDirect.p90_ms, 2),
+          p99: round(fixedGateway.p99_ms - fixedDirect.p99_ms, 2),
         },
       },
       max_throughput: {
@@ -202,7 +243,7 @@ async function main() {
     console.log(`through Tollgate  ${[f.tollgate.p50_ms, f.tollgate.p90_ms, f.tollgate.p99_ms].map((x) => String(x).padStart(8)).join(' ')} ${String(result.max_throughput.tollgate.rps).padStart(10)}`);
     console.log(`added             ${[f.added_ms.p50, f.added_ms.p90, f.added_ms.p99].map((x) => String(x).padStart(8)).join(' ')}`);
     console.log(`\nmetering: ${c.events} usage events, ${c.charged} charged, ${c.charges} ledger charges; every event charged once: ${result.metering.every_event_charged_once}; charge lag p50 ${result.metering.charge_lag_ms.p50} ms, p99 ${result.metering.charge_lag_ms.p99} ms`);
-    console.log(`non-2xx through Tollgate: fixed ${fixedGateway.non2xx}, max ${maxGateway.reduce((n, r) => n + r.non2xx, 0)}; errors ${fixedGateway.errors + maxGateway.reduce((n, r) => n + r.errors, 0)}`);
+    console.log(`not answered 200 through Tollgate: steady ${fixedGateway.failed}, max ${maxGateway.reduce((n, r) => n + r.non2xx + r.errors, 0)}`);
     console.log(`peak RSS (MB): ${JSON.stringify(result.peak_rss_mb)}`);
     mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
     const out = path.join(ROOT, 'bench', 'results', `gateway-${stamp}.json`);

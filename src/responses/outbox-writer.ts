@@ -45,7 +45,7 @@ const MAX_BATCH = 256;
 
 /**
  * Group commit for the outbox: the responses and usage events of requests finishing at the same
- * moment are written in one transaction (one INSERT per table), and each request is answered only
+ * moment are written in one statement, and each request is answered only
  * once its rows are committed. Fewer round trips and client work per request; nothing is answered
  * before it is durable. A batch that fails is retried row by row, so one bad row fails only itself.
  */
@@ -83,38 +83,34 @@ export class OutboxWriter {
     );
   }
 
+  /** Both tables in one statement (a data-modifying CTE): atomic, and a single round trip. */
   private async insert(batch: Pending[]): Promise<void> {
-    const responses = batch.flatMap((p) => (p.response ? [p.response] : []));
-    const events = batch.map((p) => p.event);
+    const r = batch.flatMap((p) => (p.response ? [p.response] : []));
+    const e = batch.map((p) => p.event);
     const col = <T, V>(rows: T[], f: (row: T) => V) => rows.map(f);
     const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-    const insertEvents = this.prisma.$executeRaw`
+    await this.prisma.$executeRaw`
+      WITH stored AS (
+        INSERT INTO responses (id, tenant_id, api_key_id, model, status, instructions, input, output, usage, settings,
+                               previous_response_id, context_cache, created_at, completed_at)
+        SELECT id, tenant_id, api_key_id, model, status::response_status, instructions, input::jsonb, output::jsonb,
+               usage::jsonb, settings::jsonb, previous_response_id, context_cache::jsonb, created_at, completed_at
+          FROM unnest(${col(r, (x) => x.id)}::text[], ${col(r, (x) => x.tenantId)}::uuid[], ${col(r, (x) => x.apiKeyId)}::uuid[],
+                      ${col(r, (x) => x.model)}::text[], ${col(r, (x) => x.status)}::text[], ${col(r, (x) => x.instructions)}::text[],
+                      ${col(r, (x) => json(x.input))}::text[], ${col(r, (x) => json(x.output))}::text[],
+                      ${col(r, (x) => json(x.usage))}::text[], ${col(r, (x) => json(x.settings))}::text[],
+                      ${col(r, (x) => x.previousResponseId)}::text[], ${col(r, (x) => json(x.contextCache))}::text[],
+                      ${col(r, (x) => x.createdAt)}::timestamptz[], ${col(r, (x) => x.completedAt)}::timestamptz[])
+               AS u(id, tenant_id, api_key_id, model, status, instructions, input, output, usage, settings,
+                    previous_response_id, context_cache, created_at, completed_at)
+      )
       INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens,
                                 output_tokens, reasoning_tokens, requested_at, reservation_id)
-      SELECT * FROM unnest(${col(events, (e) => e.id)}::uuid[], ${col(events, (e) => e.tenantId)}::uuid[],
-                           ${col(events, (e) => e.apiKeyId)}::uuid[], ${col(events, (e) => e.responseId)}::text[],
-                           ${col(events, (e) => e.model)}::text[], ${col(events, (e) => e.inputTokens)}::int[],
-                           ${col(events, (e) => e.cachedTokens)}::int[], ${col(events, (e) => e.outputTokens)}::int[],
-                           ${col(events, (e) => e.reasoningTokens)}::int[], ${col(events, (e) => e.requestedAt)}::timestamptz[],
-                           ${col(events, (e) => e.reservationId)}::uuid[])`;
-    if (!responses.length) {
-      await insertEvents;
-      return;
-    }
-    const r = responses;
-    const insertResponses = this.prisma.$executeRaw`
-      INSERT INTO responses (id, tenant_id, api_key_id, model, status, instructions, input, output, usage, settings,
-                             previous_response_id, context_cache, created_at, completed_at)
-      SELECT id, tenant_id, api_key_id, model, status::response_status, instructions, input::jsonb, output::jsonb,
-             usage::jsonb, settings::jsonb, previous_response_id, context_cache::jsonb, created_at, completed_at
-        FROM unnest(${col(r, (x) => x.id)}::text[], ${col(r, (x) => x.tenantId)}::uuid[], ${col(r, (x) => x.apiKeyId)}::uuid[],
-                    ${col(r, (x) => x.model)}::text[], ${col(r, (x) => x.status)}::text[], ${col(r, (x) => x.instructions)}::text[],
-                    ${col(r, (x) => json(x.input))}::text[], ${col(r, (x) => json(x.output))}::text[],
-                    ${col(r, (x) => json(x.usage))}::text[], ${col(r, (x) => json(x.settings))}::text[],
-                    ${col(r, (x) => x.previousResponseId)}::text[], ${col(r, (x) => json(x.contextCache))}::text[],
-                    ${col(r, (x) => x.createdAt)}::timestamptz[], ${col(r, (x) => x.completedAt)}::timestamptz[])
-             AS u(id, tenant_id, api_key_id, model, status, instructions, input, output, usage, settings,
-                  previous_response_id, context_cache, created_at, completed_at)`;
-    await this.prisma.$transaction([insertResponses, insertEvents]);
+      SELECT * FROM unnest(${col(e, (x) => x.id)}::uuid[], ${col(e, (x) => x.tenantId)}::uuid[],
+                           ${col(e, (x) => x.apiKeyId)}::uuid[], ${col(e, (x) => x.responseId)}::text[],
+                           ${col(e, (x) => x.model)}::text[], ${col(e, (x) => x.inputTokens)}::int[],
+                           ${col(e, (x) => x.cachedTokens)}::int[], ${col(e, (x) => x.outputTokens)}::int[],
+                           ${col(e, (x) => x.reasoningTokens)}::int[], ${col(e, (x) => x.requestedAt)}::timestamptz[],
+                           ${col(e, (x) => x.reservationId)}::uuid[])`;
   }
 }
