@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { PeriodicTask } from '../common/periodic-task';
 import { JOBS, MONTHLY_INVOICES_CRON, MONTHLY_INVOICES_SCHEDULER, QUEUES } from '../queues/queues';
 import { InvoicesService } from './invoices.service';
 
@@ -13,8 +14,11 @@ const SWEEP_EVERY_MS = 30_000;
 @Injectable()
 export class InvoiceScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(InvoiceScheduler.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly sweep = new PeriodicTask(
+    SWEEP_EVERY_MS,
+    () => this.invoices.sweep(),
+    (err) => this.logger.warn(`invoice sweep failed: ${(err as Error)?.message ?? err}`),
+  );
 
   constructor(
     @InjectQueue(QUEUES.invoices) private readonly queue: Queue,
@@ -29,19 +33,10 @@ export class InvoiceScheduler implements OnApplicationBootstrap, OnModuleDestroy
         { name: JOBS.issueMonthlyInvoices, data: {}, opts: { attempts: 5, backoff: { type: 'exponential', delay: 5000 } } },
       )
       .catch((err) => this.logger.warn(`monthly invoice schedule not registered: ${err?.message ?? err}`));
-    this.timer = setInterval(() => void this.tick(), SWEEP_EVERY_MS);
-    this.timer.unref();
+    this.sweep.start();
   }
 
-  async onModuleDestroy() {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async tick() {
-    if (this.running) return;
-    this.running = this.invoices.sweep().catch((err) => this.logger.warn(`invoice sweep failed: ${err?.message ?? err}`));
-    await this.running;
-    this.running = null;
+  onModuleDestroy() {
+    return this.sweep.stop();
   }
 }

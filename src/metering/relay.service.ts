@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ReservationsService } from '../billing/reservations.service';
+import { PeriodicTask } from '../common/periodic-task';
 import { Env } from '../config/env';
 import { PrismaService } from '../prisma/prisma.service';
 import { MeteringService } from './metering.service';
@@ -8,41 +9,34 @@ const RELAY_BATCH = 5000;
 
 /**
  * The outbox relay: Postgres is the truth, Redis the fast lane. Every CHARGE_RELAY_EVERY_MS, usage
- * events still uncharged after CHARGE_RELAY_AFTER_MS (Redis lost them, or was down) are queued again under their own job id (a job that still
- * exists, waiting or failed, is left as it is). Each pass also frees the expired reservations
+ * events still uncharged after CHARGE_RELAY_AFTER_MS (Redis lost them, or was down) are queued
+ * again under their own job id (a job that still exists, waiting or failed, is left as it is). Each pass also frees the expired reservations
  * of requests that died before they were answered.
  */
 @Injectable()
 export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RelayService.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly periodic: PeriodicTask;
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly metering: MeteringService,
     private readonly reservations: ReservationsService,
     private readonly env: Env,
-  ) {}
+  ) {
+    this.periodic = new PeriodicTask(
+      env.CHARGE_RELAY_EVERY_MS,
+      () => Promise.all([this.relay(), this.reservations.releaseExpired()]),
+      (err) => this.logger.warn(`relay pass failed: ${(err as Error)?.message ?? err}`),
+    );
+  }
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => void this.tick(), this.env.CHARGE_RELAY_EVERY_MS);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  async onModuleDestroy() {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async tick() {
-    if (this.running) return;
-    this.running = Promise.all([this.relay(), this.reservations.releaseExpired()]).then(([n]) => n).catch((err) => {
-      this.logger.warn(`relay pass failed: ${err?.message ?? err}`);
-      return 0;
-    });
-    await this.running;
-    this.running = null;
+  onModuleDestroy() {
+    return this.periodic.stop();
   }
 
   /** One pass; returns how many events were (re)queued. */

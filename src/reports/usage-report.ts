@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { addAmounts } from '../billing/money';
 import { Prisma } from '../generated/prisma/client';
-import { AggregateRow, KeySpec } from './usage-sql';
+import { AggregateRow, KeySpec, REPORT_METRICS } from './usage-sql';
 import { GROUP_KEYS, GroupBy } from './usage-query';
 
 /** The key columns of each group_by, read from a rollup row (r) or a raw event (e). */
@@ -16,15 +16,7 @@ export const REPORT_KEYS: Record<GroupBy, KeySpec> = {
   tenant: { alias: GROUP_KEYS.tenant, rollup: Prisma.sql`r.tenant_id::text`, raw: Prisma.sql`e.tenant_id::text` },
 };
 
-export const METRIC_COLUMNS = [
-  'requests',
-  'uncharged_requests',
-  'input_tokens',
-  'cached_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'cost',
-] as const;
+export const METRIC_COLUMNS = REPORT_METRICS;
 
 export interface UsageMetrics {
   requests: number;

@@ -26,19 +26,11 @@ export interface AggregateRow {
 
 export const NO_PRICE_ID = '00000000-0000-0000-0000-000000000000';
 
-const METRICS = [
-  'requests',
-  'uncharged_requests',
-  'input_tokens',
-  'cached_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'cost',
-  'input_cost',
-  'cached_input_cost',
-  'output_cost',
-  'reasoning_cost',
-] as const;
+/** The columns of a usage report row. */
+export const REPORT_METRICS = ['requests', 'uncharged_requests', 'input_tokens', 'cached_tokens', 'output_tokens', 'reasoning_tokens', 'cost'] as const;
+
+/** What an aggregate carries: the report's columns plus the cost breakdown (invoices use it). */
+const METRICS = [...REPORT_METRICS, 'input_cost', 'cached_input_cost', 'output_cost', 'reasoning_cost'] as const;
 
 const ts = (d: Date) => Prisma.sql`${d.toISOString()}::timestamptz`;
 const and = (parts: Prisma.Sql[]) => (parts.length ? Prisma.join(parts, ' AND ') : Prisma.sql`TRUE`);
