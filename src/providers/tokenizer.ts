@@ -45,3 +45,15 @@ export function promptTokens(messages: readonly PromptMessage[]): number {
   for (const message of messages) total += messageTokens(message);
   return total;
 }
+
+const countedRequests = new WeakMap<object, number>();
+
+/** promptTokens of a request's messages, counted once per request object (validate, bounds and generate all ask). */
+export function requestPromptTokens(request: { readonly messages: readonly PromptMessage[] }): number {
+  let n = countedRequests.get(request);
+  if (n === undefined) {
+    n = promptTokens(request.messages);
+    countedRequests.set(request, n);
+  }
+  return n;
+}

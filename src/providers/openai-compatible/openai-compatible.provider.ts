@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { ApiError } from '../../common/errors';
 import type { GenerateRequest, GenerateResult, Provider, StreamEvent } from '../provider';
 import type { OpenAIProviderConfig } from '../providers-file';
-import { promptTokens } from '../tokenizer';
+import { requestPromptTokens } from '../tokenizer';
 import { mapUpstreamStream } from './sse';
 import { errorCode, isAbortError, transportError, upstreamError, upstreamStatusError } from './upstream-errors';
 import { buildRequestBody, resultFromResponse } from './wire';
@@ -27,7 +27,6 @@ export class OpenAICompatibleProvider implements Provider {
   /** `/v1/responses` for base_url `http://host/v1`. */
   private readonly path: string;
   private readonly logger: Logger;
-  private readonly promptTokenCounts = new WeakMap<GenerateRequest, number>();
   private closed: Promise<void> | null = null;
 
   constructor(private readonly config: OpenAIProviderConfig) {
@@ -55,7 +54,7 @@ export class OpenAICompatibleProvider implements Provider {
    */
   usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number } {
     return {
-      inputTokens: this.promptTokens(request),
+      inputTokens: requestPromptTokens(request),
       outputTokens: request.maxOutputTokens ?? this.config.maxOutputTokens,
     };
   }
@@ -75,7 +74,7 @@ export class OpenAICompatibleProvider implements Provider {
       this.logger.warn(`upstream answered ${response.statusCode} with a body that is not JSON`);
       throw upstreamError('The upstream provider returned an unreadable response.');
     }
-    return resultFromResponse(parsed, request, this.promptTokens(request));
+    return resultFromResponse(parsed, request, requestPromptTokens(request));
   }
 
   /**
@@ -96,13 +95,13 @@ export class OpenAICompatibleProvider implements Provider {
       const contentType = String(response.headers['content-type'] ?? '');
       if (contentType.includes('application/json')) {
         // An upstream that ignored stream: true and answered with the whole Response.
-        const result = resultFromResponse(JSON.parse(await body.text()), request, this.promptTokens(request));
+        const result = resultFromResponse(JSON.parse(await body.text()), request, requestPromptTokens(request));
         if (result.reasoning) yield { type: 'reasoning.delta', delta: result.reasoning };
         if (result.text) yield { type: 'text.delta', delta: result.text };
         yield { type: 'done', result };
         return;
       }
-      yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], promptTokenCount: this.promptTokens(request) });
+      yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], promptTokenCount: requestPromptTokens(request) });
     } catch (err) {
       if (signal?.aborted) return;
       if (err instanceof SyntaxError) throw upstreamError('The upstream provider returned an unreadable response.');
@@ -163,12 +162,4 @@ export class OpenAICompatibleProvider implements Provider {
     return mapped;
   }
 
-  private promptTokens(request: GenerateRequest): number {
-    let n = this.promptTokenCounts.get(request);
-    if (n === undefined) {
-      n = promptTokens(request.messages);
-      this.promptTokenCounts.set(request, n);
-    }
-    return n;
-  }
 }

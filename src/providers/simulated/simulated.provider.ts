@@ -9,7 +9,7 @@ import type {
   StreamEvent,
   Usage,
 } from '../provider';
-import { countTokens, promptTokens } from '../tokenizer';
+import { countTokens, requestPromptTokens } from '../tokenizer';
 import { cachedTokensFor, cacheLeft } from './caching';
 import { deriveSeed, generateTokens, seedOf } from './text-generator';
 
@@ -55,22 +55,10 @@ export function autoThinks(messages: readonly PromptMessage[]): boolean {
 export class SimulatedProvider implements Provider {
   readonly name = 'simulated';
 
-  /** Prompt token counts, so validate, usageBounds and generate tokenize a request once. */
-  private readonly promptTokenCounts = new WeakMap<GenerateRequest, number>();
-
   constructor(@Inject(SIMULATED_OPTIONS) private readonly options: SimulatedOptions) {}
 
-  private promptTokens(request: GenerateRequest): number {
-    let n = this.promptTokenCounts.get(request);
-    if (n === undefined) {
-      n = promptTokens(request.messages);
-      this.promptTokenCounts.set(request, n);
-    }
-    return n;
-  }
-
   usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number } {
-    const inputTokens = this.promptTokens(request);
+    const inputTokens = requestPromptTokens(request);
     if (request.caching.enabled && request.caching.prefix) return { inputTokens, outputTokens: 0 };
     const thinks = request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(request.messages));
     const natural = (this.options.outputTokens ?? MAX_NATURAL_TOKENS) + (thinks ? MAX_NATURAL_TOKENS : 0);
@@ -93,7 +81,7 @@ export class SimulatedProvider implements Provider {
         'A prefix cache request (caching.prefix) generates nothing and takes no max_output_tokens.',
       );
     }
-    const tokens = this.promptTokens(request);
+    const tokens = requestPromptTokens(request);
     if (tokens < PREFIX_CACHE_MIN_TOKENS) {
       throw invalidValue(
         'input',
@@ -103,7 +91,7 @@ export class SimulatedProvider implements Provider {
   }
 
   partialUsage(request: GenerateRequest, reasoning: string, text: string): Usage {
-    const inputTokens = this.promptTokens(request);
+    const inputTokens = requestPromptTokens(request);
     const cachedTokens = cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
     const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
     return { inputTokens, cachedTokens, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
@@ -148,7 +136,7 @@ export class SimulatedProvider implements Provider {
   /** The whole (synchronous, deterministic) generation; pacing is applied by the callers. */
   private run(request: GenerateRequest): Generation {
     const { messages, caching } = request;
-    const inputTokens = this.promptTokens(request);
+    const inputTokens = requestPromptTokens(request);
     const cachedTokens = cachedTokensFor(messages, inputTokens, caching, request.previousCache);
 
     if (caching.enabled && caching.prefix) {
