@@ -133,3 +133,27 @@ export function quantiles(sorted: number[], qs: number[]) {
 }
 
 export const round = (n: number, d = 1) => (Number.isFinite(n) ? +n.toFixed(d) : n);
+
+/**
+ * Runs a bench's `main`, then `cleanup` exactly once, whether it ended, failed or was interrupted
+ * (SIGINT/SIGTERM), and exits with the matching code.
+ */
+export function runBench(main: () => Promise<void>, cleanup: () => Promise<void>) {
+  let cleaned = false;
+  const finish = async (code: number) => {
+    if (!cleaned) {
+      cleaned = true;
+      await cleanup().catch((err) => console.error(`cleanup: ${err?.message ?? err}`));
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void finish(130));
+  process.on('SIGTERM', () => void finish(143));
+  main().then(
+    () => finish(0),
+    (err) => {
+      console.error(`bench failed: ${err?.stack ?? err}`);
+      void finish(1);
+    },
+  );
+}

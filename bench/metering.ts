@@ -42,6 +42,7 @@ import {
   round,
   seedEvents,
   sleep,
+  runBench,
 } from './lib';
 import { summarizeProfile } from './profile-summary';
 
@@ -514,19 +515,4 @@ async function main() {
   console.log(`\nTollgate metering bench (${os.cpus().length} cores, ${process.version})\n${table(rows)}\n\nwritten ${path.relative(ROOT, file)}`);
 }
 
-let cleaned = false;
-const finish = async (code: number) => {
-  if (!cleaned) {
-    cleaned = true;
-    await cleanup().catch((err) => console.error(`cleanup: ${err?.message ?? err}`));
-  }
-  process.exit(code);
-};
-process.on('SIGINT', () => void finish(130));
-main().then(
-  () => finish(0),
-  (err) => {
-    console.error(`bench failed: ${err?.stack ?? err}`);
-    void finish(1);
-  },
-);
+runBench(main, cleanup);

@@ -31,7 +31,7 @@ import { addAmounts } from '../src/billing/money';
 import { Env } from '../src/config/env';
 import { ChargerService } from '../src/metering/charger.service';
 import { PrismaService } from '../src/prisma/prisma.service';
-import { createDatabase, deleteRedisKeys, dropDatabase, log, quantiles, REDIS_URL, ROOT, round, seedEvents, sleep } from './lib';
+import { createDatabase, deleteRedisKeys, dropDatabase, log, quantiles, REDIS_URL, ROOT, round, seedEvents, sleep, runBench } from './lib';
 
 const int = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CFG = {
@@ -384,20 +384,4 @@ async function main() {
   console.log(`\nTollgate reports bench (${os.cpus().length} cores, ${process.version}, Postgres ${result.postgres})\n${table(rows)}\n\nwritten ${path.relative(ROOT, file)}`);
 }
 
-let cleaned = false;
-const finish = async (code: number) => {
-  if (!cleaned) {
-    cleaned = true;
-    await cleanup().catch((err) => console.error(`cleanup: ${err?.message ?? err}`));
-  }
-  process.exit(code);
-};
-process.on('SIGINT', () => void finish(130));
-process.on('SIGTERM', () => void finish(143));
-main().then(
-  () => finish(0),
-  (err) => {
-    console.error(err);
-    void finish(1);
-  },
-);
+runBench(main, cleanup);
