@@ -78,4 +78,5 @@ export function computeCharge(usage: TokenUsage, price: Price): ChargeBreakdown 
 
 export const addAmounts = (...values: string[]): string => formatAmount(values.reduce((acc, v) => acc.add(v), new D(0)));
 export const negate = (value: string): string => formatAmount(new D(value).neg());
+export const maxAmount = (a: string, b: string): string => (new D(a).gte(b) ? formatAmount(a) : formatAmount(b));
 export const compareAmounts = (a: string, b: string): number => new D(a).cmp(b);

@@ -23,25 +23,38 @@ export interface PriceVersion {
 /** How long a model lookup is served from memory; admin changes in this process invalidate at once. */
 const MODEL_CACHE_MS = 2000;
 
+interface CachedModel {
+  model: CatalogModel;
+  /** Every price version of the model, newest effective_from first. */
+  versions: PriceVersion[];
+}
+
 /** Models, their provider routing and their versioned prices. */
 @Injectable()
 export class CatalogService {
-  private readonly models = new Map<string, { model: PricedModel | null; expires: number }>();
+  private readonly models = new Map<string, { entry: CachedModel | null; expires: number }>();
 
   constructor(private readonly prisma: PrismaService) {}
 
-  /** The model and its current price, or null when unknown. Hot path: cached briefly in memory. */
-  async findModel(id: string): Promise<PricedModel | null> {
-    const hit = this.models.get(id);
+  /**
+   * The model and the price version in force at `at`, or null when unknown. Hot path: the model and
+   * all its versions are cached briefly in memory, and the version is picked for `at` each time, so
+   * a version taking effect is used from its effective_from on, even from the cache.
+   */
+  async findModel(id: string, at = new Date()): Promise<PricedModel | null> {
     const now = Date.now();
-    if (hit && hit.expires > now) return hit.model;
-    const row = await this.prisma.model.findUnique({
-      where: { id },
-      include: { prices: { where: { effectiveFrom: { lte: new Date(now) } }, orderBy: { effectiveFrom: 'desc' }, take: 1 } },
-    });
-    const model = row && { id: row.id, provider: row.provider, upstreamModel: row.upstreamModel, createdAt: row.createdAt, price: row.prices[0] ? toPriceVersion(row.prices[0]) : null };
-    this.models.set(id, { model, expires: now + MODEL_CACHE_MS });
-    return model;
+    let hit = this.models.get(id);
+    if (!hit || hit.expires <= now) {
+      const row = await this.prisma.model.findUnique({ where: { id }, include: { prices: { orderBy: { effectiveFrom: 'desc' } } } });
+      const entry = row && {
+        model: { id: row.id, provider: row.provider, upstreamModel: row.upstreamModel, createdAt: row.createdAt },
+        versions: row.prices.map(toPriceVersion),
+      };
+      hit = { entry, expires: now + MODEL_CACHE_MS };
+      this.models.set(id, hit);
+    }
+    if (!hit.entry) return null;
+    return { ...hit.entry.model, price: hit.entry.versions.find((v) => v.effectiveFrom <= at) ?? null };
   }
 
   invalidate(id?: string) {

@@ -77,6 +77,37 @@ export class Env {
   @Min(10)
   SSE_KEEPALIVE_MS: number = 15_000;
 
+  /**
+   * How often a process records the progress of its running requests (tokens produced so far) and
+   * renews their leases, in one statement for all of them (ms). A crash loses at most this much.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  STREAM_CHECKPOINT_MS: number = 1000;
+
+  /** A running request's reservation is released this long after its process stopped renewing it (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
+  REQUEST_LEASE_MS: number = 60_000;
+
+  /** How long an answer's usage is retried against an unreachable database before it is spooled (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SAVE_RETRY_MS: number = 5000;
+
+  /** Where usage that could not reach the database is kept (fsync'd) until it can. */
+  @IsString()
+  SPOOL_DIR: string = 'data/spool';
+
+  /** A stream whose client has not read for this long is cut (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  STREAM_WRITE_TIMEOUT_MS: number = 30_000;
+
   /** Largest accepted request body, bytes. */
   @Transform(toInt)
   @IsInt()

@@ -1,5 +1,5 @@
 import type { PriceVersion } from '../catalog/catalog.service';
-import { assignBalancesAfter, PendingEvent, planCharges, priceInForce } from './charge-plan';
+import { assignBalancesAfter, priceFor, PendingEvent, planCharges, priceInForce } from './charge-plan';
 
 const v = (id: string, model: string, from: string, input: string, output: string, cachedInput = '0'): PriceVersion => ({
   id,
@@ -26,6 +26,7 @@ const event = (id: string, tenantId: string, at: string, tokens: Partial<Pending
   outputTokens: 0,
   reasoningTokens: 0,
   requestedAt: new Date(at),
+  priceId: null,
   ...tokens,
 });
 
@@ -71,6 +72,27 @@ describe('planCharges', () => {
     expect(unpriced.map((e) => e.id)).toEqual(['early']);
     expect(planned.map((p) => p.event.id)).toEqual(['ok']);
     expect(totals.get('t1')).toBe('1');
+  });
+});
+
+describe('priceFor', () => {
+  it('uses the version fixed at admission, even when a later one is in force at requestedAt', () => {
+    expect(priceFor(versions, event('e', 't', '2026-07-01T00:00:00Z', { priceId: 'p1' }))?.id).toBe('p1');
+  });
+
+  it('falls back to the version in force at requestedAt for events without one', () => {
+    expect(priceFor(versions, event('e', 't', '2026-07-01T00:00:00Z'))?.id).toBe('p2');
+  });
+
+  it('never takes a fixed version of another model, nor one that is gone', () => {
+    expect(priceFor(versions, event('e', 't', '2026-07-01T00:00:00Z', { priceId: 'q1' }))).toBeNull();
+    expect(priceFor(versions, event('e', 't', '2026-07-01T00:00:00Z', { priceId: 'missing' }))).toBeNull();
+  });
+
+  it('charges a fixed version planCharges picks, not the one in force later', () => {
+    const { planned } = planCharges([event('e', 't', '2026-07-01T00:00:00Z', { priceId: 'p1' })], versions);
+    expect(planned[0].price.id).toBe('p1');
+    expect(planned[0].charge.total).toBe('1');
   });
 });
 

@@ -13,6 +13,8 @@ export interface PendingEvent {
   outputTokens: number;
   reasoningTokens: number;
   requestedAt: Date;
+  /** The price version fixed at admission; null for events written without one (priced by requestedAt). */
+  priceId: string | null;
 }
 
 export interface PlannedCharge {
@@ -33,8 +35,14 @@ export function priceInForce(versions: PriceVersion[], model: string, at: Date):
   return best;
 }
 
+/** The version an event is charged at: the one fixed at its admission, else the one in force when it started. */
+export function priceFor(versions: PriceVersion[], event: PendingEvent): PriceVersion | null {
+  if (event.priceId) return versions.find((v) => v.id === event.priceId && v.modelId === event.model) ?? null;
+  return priceInForce(versions, event.model, event.requestedAt);
+}
+
 /**
- * Prices every event with the version in force when its request started. Events whose model had
+ * Prices every event with the version fixed at its admission (see priceFor). Events whose model had
  * no price then cannot be charged (never silently at zero): they come back in `unpriced`.
  */
 export function planCharges(events: PendingEvent[], versions: PriceVersion[]) {
@@ -42,7 +50,7 @@ export function planCharges(events: PendingEvent[], versions: PriceVersion[]) {
   const unpriced: PendingEvent[] = [];
   const totals = new Map<string, string>();
   for (const event of events) {
-    const price = priceInForce(versions, event.model, event.requestedAt);
+    const price = priceFor(versions, event);
     if (!price) {
       unpriced.push(event);
       continue;

@@ -47,9 +47,10 @@ export class ChargerService {
         SELECT id, tenant_id AS "tenantId", response_id AS "responseId", model,
                input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
                output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens",
-               requested_at AS "requestedAt", reservation_id AS "reservationId", created_at AS "createdAt"
+               requested_at AS "requestedAt", price_id AS "priceId", reservation_id AS "reservationId",
+               created_at AS "createdAt"
           FROM usage_events
-         WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL
+         WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL AND state <> 'pending'
          ORDER BY id
            FOR UPDATE SKIP LOCKED`;
       const pending = new Set(events.map((e) => e.id));

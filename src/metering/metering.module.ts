@@ -3,6 +3,11 @@ import { ChargeBatcher } from './charge-batcher';
 import { ChargeProcessor } from './charge.processor';
 import { ChargerService } from './charger.service';
 import { DeadLettersController } from './dead-letters.controller';
+import { InflightService } from './inflight.service';
+import { OutboxWriter } from './outbox-writer';
+import { UsageRecorder } from './usage-recorder';
+import { UsageSpool } from './usage-spool';
+import { Env } from '../config/env';
 import { MeteringService } from './metering.service';
 import { RelayService } from './relay.service';
 
@@ -15,8 +20,16 @@ export class MeteringModule {
     return {
       module: MeteringModule,
       controllers: [DeadLettersController],
-      providers: [MeteringService, ChargerService, ...workers],
-      exports: [MeteringService, ChargerService],
+      providers: [
+        MeteringService,
+        ChargerService,
+        OutboxWriter,
+        UsageRecorder,
+        InflightService,
+        { provide: UsageSpool, useFactory: (env: Env) => new UsageSpool(env.SPOOL_DIR), inject: [Env] },
+        ...workers,
+      ],
+      exports: [MeteringService, ChargerService, InflightService, UsageRecorder],
     };
   }
 }

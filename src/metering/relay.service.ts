@@ -10,8 +10,8 @@ const RELAY_BATCH = 5000;
 /**
  * The outbox relay: Postgres is the truth, Redis the fast lane. Every CHARGE_RELAY_EVERY_MS, usage
  * events still uncharged after CHARGE_RELAY_AFTER_MS (Redis lost them, or was down) are queued
- * again under their own job id (a job that still exists, waiting or failed, is left as it is). Each pass also frees the expired reservations
- * of requests that died before they were answered.
+ * again under their own job id (a job that still exists, waiting or failed, is left as it is). Each
+ * pass first settles the requests whose process stopped renewing their lease (see InflightService).
  */
 @Injectable()
 export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,7 +26,7 @@ export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     this.periodic = new PeriodicTask(
       env.CHARGE_RELAY_EVERY_MS,
-      () => Promise.all([this.relay(), this.reservations.releaseExpired()]),
+      () => this.pass(),
       (err) => this.logger.warn(`relay pass failed: ${(err as Error)?.message ?? err}`),
     );
   }
@@ -39,11 +39,18 @@ export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.periodic.stop();
   }
 
+  /** Requests whose process died are settled first, so their charges are queued in the same pass. */
+  private async pass() {
+    const interrupted = await this.reservations.settleExpiredLeases();
+    if (interrupted.length) await this.metering.enqueueMany(interrupted);
+    await Promise.all([this.relay(), this.reservations.releaseOrphans()]);
+  }
+
   /** One pass; returns how many events were (re)queued. */
   async relay(olderThanMs = this.env.CHARGE_RELAY_AFTER_MS): Promise<number> {
     const cutoff = new Date(Date.now() - olderThanMs);
     const stale = await this.prisma.usageEvent.findMany({
-      where: { chargedAt: null, createdAt: { lt: cutoff } },
+      where: { chargedAt: null, state: { not: 'pending' }, createdAt: { lt: cutoff } },
       select: { id: true },
       orderBy: { createdAt: 'asc' },
       take: RELAY_BATCH,

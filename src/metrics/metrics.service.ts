@@ -57,6 +57,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly usageOverrunTokens = new Counter({
+    name: 'tollgate_usage_overrun_tokens_total',
+    help: 'Tokens a provider reported beyond the reserved bounds (not charged; reconcile with the provider), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly usageSpooled = new Counter({
+    name: 'tollgate_usage_spooled_total',
+    help: 'Finished requests whose usage could not reach the database in time and went to the local spool.',
+    registers: [this.registry],
+  });
+
+  readonly usageSaveFailures = new Counter({
+    name: 'tollgate_usage_save_failures_total',
+    help: 'Failures on the way to recording usage, by what failed (retried, content dropped, spool write, withdrawal).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'tollgate_queue_jobs',
     help: 'Jobs in each queue by state, read when scraped.',

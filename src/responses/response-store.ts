@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
 import type { Prisma } from '../generated/prisma/client';
-import { usageEventData } from '../metering/usage-event';
+import type { ResponseRow } from '../metering/outbox-writer';
 import { PrismaService } from '../prisma/prisma.service';
-import { OutboxWriter } from './outbox-writer';
-import type { ContextCache, Usage } from '../providers/provider';
+import type { ContextCache } from '../providers/provider';
 import type { InputMessageItem, OutputItem, Turn } from './input-items';
 import type { ApiUsage, ResponseRecord, ResponseSettings } from './response-object';
 
@@ -18,13 +17,10 @@ interface ChainRow {
   context_cache: ContextCache | null;
 }
 
-/** Stored responses (tenant-scoped: another tenant's response does not exist) and their usage events. */
+/** Stored responses (tenant-scoped: another tenant's response does not exist). */
 @Injectable()
 export class ResponseStore {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly outbox: OutboxWriter,
-  ) {}
+  constructor(private readonly prisma: PrismaService) {}
 
   /** The conversation ending at `responseId`, oldest turn first; null when not found for this tenant. */
   async loadChain(tenantId: string, responseId: string): Promise<{ turns: Turn[]; cache: ContextCache | null } | null> {
@@ -45,41 +41,25 @@ export class ResponseStore {
     };
   }
 
-  /**
-   * The response (when stored) and its usage event (always: every answer is metered), committed
-   * together (group commit with the other requests of the moment). Returns the usage event id.
-   */
-  async save(args: {
-    auth: TenantAuth;
-    record: ResponseRecord;
-    input: InputMessageItem[];
-    cache: ContextCache | null;
-    usage: Usage;
-    requestedAt: Date;
-    reservationId: string | null;
-  }): Promise<string> {
-    const { auth, record, input, cache, usage, requestedAt, reservationId } = args;
-    const event = usageEventData(auth, record.id, record.model, usage, requestedAt, reservationId);
-    const response = record.settings.store
-      ? {
-          id: record.id,
-          tenantId: auth.tenantId,
-          apiKeyId: auth.apiKeyId,
-          model: record.model,
-          status: record.status,
-          instructions: record.instructions,
-          input,
-          output: record.output,
-          usage: record.usage,
-          settings: record.settings,
-          previousResponseId: record.previousResponseId,
-          contextCache: cache,
-          createdAt: record.createdAt,
-          completedAt: record.completedAt,
-        }
-      : null;
-    await this.outbox.write(response, event);
-    return event.id;
+  /** The row to store for `record`, or null when the request asked for store: false. */
+  responseRow(auth: TenantAuth, record: ResponseRecord, input: InputMessageItem[], cache: ContextCache | null): ResponseRow | null {
+    if (!record.settings.store) return null;
+    return {
+      id: record.id,
+      tenantId: auth.tenantId,
+      apiKeyId: auth.apiKeyId,
+      model: record.model,
+      status: record.status,
+      instructions: record.instructions,
+      input,
+      output: record.output,
+      usage: record.usage,
+      settings: record.settings,
+      previousResponseId: record.previousResponseId,
+      contextCache: cache,
+      createdAt: record.createdAt,
+      completedAt: record.completedAt,
+    };
   }
 
   async find(tenantId: string, id: string): Promise<{ record: ResponseRecord; input: InputMessageItem[] } | null> {

@@ -1,11 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
 import { ApiError, invalidValue, notFound } from '../common/errors';
-import { newId } from '../common/ids';
-import { computeCharge, Price } from '../billing/money';
+import { newId, newUuid } from '../common/ids';
+import { computeCharge, maxAmount, Price } from '../billing/money';
 import { ReservationsService } from '../billing/reservations.service';
 import { CatalogService, PriceVersion } from '../catalog/catalog.service';
+import { InflightService } from '../metering/inflight.service';
 import { MeteringService } from '../metering/metering.service';
+import { boundUsage, UsageBounds } from '../metering/usage-bounds';
+import { UsageRecorder } from '../metering/usage-recorder';
 import { MetricsService } from '../metrics/metrics.service';
 import { toApiError } from '../common/openai-error.filter';
 import type { ContextCache, GenerateRequest, GenerateResult, Provider, StreamEvent, ThinkingType, Usage } from '../providers/provider';
@@ -24,6 +27,8 @@ const previousNotFound = (id: string) =>
 
 @Injectable()
 export class ResponsesService {
+  private readonly logger = new Logger(ResponsesService.name);
+
   constructor(
     private readonly catalog: CatalogService,
     private readonly providers: ProvidersService,
@@ -32,6 +37,8 @@ export class ResponsesService {
     private readonly reservations: ReservationsService,
     private readonly metrics: MetricsService,
     private readonly rateLimiter: RateLimiterService,
+    private readonly inflight: InflightService,
+    private readonly recorder: UsageRecorder,
   ) {}
 
   /**
@@ -80,89 +87,152 @@ export class ResponsesService {
 
     const bounds = provider.usageBounds(request);
     const rateHeaders = auth.limits ? await this.rateLimiter.consume(auth.apiKeyId, auth.limits, bounds.inputTokens + bounds.outputTokens) : {};
-    // Hold the most this request can cost; the charge releases it, a failure gives it back.
-    const maxCost = computeCharge({ inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: bounds.outputTokens, reasoningTokens: 0 }, priceOf(model.price));
-    const reservationId = await this.reservations.reserve(auth.tenantId, maxCost.total);
-    return { auth, dto, settings, input, request, provider, requestedAt, reservationId, inputTokensBound: bounds.inputTokens, rateHeaders };
+    // Hold the most this request can cost (input at the dearer of the two input prices, so no mix
+    // of cached and uncached tokens can exceed it); the charge releases it, a failure gives it back.
+    const price = priceOf(model.price);
+    const maxCost = computeCharge(
+      { inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: bounds.outputTokens, reasoningTokens: 0 },
+      { ...price, input: maxAmount(price.input, price.cachedInput) },
+    );
+    const ids = { responseId: newId('resp'), usageEventId: newUuid(), reservationId: newUuid() };
+    await this.reservations.admit({
+      ...ids,
+      tenantId: auth.tenantId,
+      apiKeyId: auth.apiKeyId,
+      amount: maxCost.total,
+      model: model.id,
+      priceId: model.price.id,
+      maxInputTokens: bounds.inputTokens,
+      maxOutputTokens: bounds.outputTokens,
+      requestedAt,
+    });
+    const prepared: PreparedResponse = { auth, dto, settings, input, request, provider, requestedAt, ...ids, bounds, rateHeaders };
+    this.inflight.track(ids.usageEventId, bounds, () => promptOnlyUsage(bounds));
+    return prepared;
   }
 
-  /** Non-streaming: generate, store with its usage event, queue the charge. */
+  /** Non-streaming: generate, store with its usage, queue the charge. */
   async complete(p: PreparedResponse) {
-    let usageEventId: string;
-    let record: ResponseRecord;
+    let result: GenerateResult;
     try {
       const started = performance.now();
-      const result = await p.provider.generate(p.request);
+      result = await p.provider.generate(p.request);
       this.metrics.providerDuration.observe({ provider: p.provider.name, outcome: 'ok' }, (performance.now() - started) / 1000);
-      record = toRecord(p, newId('resp'), result.status, result.incompleteReason, outputOf(result), toApiUsage(result.usage));
-      usageEventId = await this.save(p, record, result.usage, result.cache);
     } catch (err) {
-      await this.release(p);
+      await this.withdraw(p);
       throw err;
     }
-    this.metering.enqueueCharge(usageEventId);
-    return toResponseObject(record);
+    const record = toRecord(p, result.status, result.incompleteReason, outputOf(result), toApiUsage(result.usage));
+    return toResponseObject(await this.finish(p, record, result.usage, result.cache));
   }
 
   /**
    * Streaming. Nothing is sent until the provider's first event: a provider that fails at once is
    * an ordinary JSON error, costs nothing. From then on the stream is answered and charged exactly
    * once: fully when it ends, and for what was produced when the client goes away (`signal`) or
-   * the provider fails midway.
+   * the provider fails midway. A provider that streams past the output bound is cut there. The
+   * stream always ends with response.completed / response.incomplete, or error + response.failed.
    */
   async stream(p: PreparedResponse, signal: AbortSignal, send: (frames: StreamFrame[]) => Promise<void>): Promise<void> {
-    const events = p.provider.stream(p.request, signal)[Symbol.asyncIterator]();
+    const cut = new AbortController();
+    const onClientGone = () => cut.abort();
+    signal.addEventListener('abort', onClientGone, { once: true });
+    try {
+      await this.runStream(p, signal, cut, send);
+    } finally {
+      signal.removeEventListener('abort', onClientGone);
+    }
+  }
+
+  private async runStream(p: PreparedResponse, client: AbortSignal, cut: AbortController, send: (frames: StreamFrame[]) => Promise<void>) {
+    const events = p.provider.stream(p.request, cut.signal)[Symbol.asyncIterator]();
     let next: IteratorResult<StreamEvent>;
     try {
       next = await events.next();
     } catch (err) {
-      await this.release(p);
+      await this.withdraw(p);
       throw err;
     }
     if (next.done) {
       // The client left before anything was produced: nothing answered, nothing charged.
-      await this.release(p);
+      await this.withdraw(p);
       return;
     }
-    const id = newId('resp');
     const builder = new ResponseStreamBuilder();
-    await send(builder.start(toRecord(p, id, 'in_progress', null, [], null)));
+    const partial = () =>
+      p.provider.partialUsage?.(p.request, builder.reasoningText, builder.text) ??
+      partialUsageByTokenizer(p.bounds.inputTokens, builder.reasoningText, builder.text);
+    this.inflight.track(p.usageEventId, p.bounds, partial);
+    await send(builder.start(toRecord(p, 'in_progress', null, [], null)));
+    const limit = new OutputLimit(p.bounds.outputTokens);
     let result: GenerateResult | null = null;
     let failure: ApiError | null = null;
+    let overBound = false;
     try {
       for (; !next.done; next = await events.next()) {
         const event = next.value;
-        if (event.type === 'reasoning.delta') await send(builder.reasoningDelta(event.delta));
-        else if (event.type === 'text.delta') await send(builder.textDelta(event.delta));
-        else result = event.result;
+        if (event.type === 'done') result = event.result;
+        else {
+          if (event.type === 'reasoning.delta') await send(builder.reasoningDelta(event.delta));
+          else await send(builder.textDelta(event.delta));
+          if (limit.exceededBy(event.delta, builder)) {
+            overBound = true;
+            cut.abort();
+            await events.return?.(undefined);
+            break;
+          }
+        }
       }
     } catch (err) {
-      failure = toApiError(err);
+      if (!cut.signal.aborted || client.aborted) failure = toApiError(err);
     }
 
+    let record: ResponseRecord;
+    let usage: Usage;
+    let cache: ContextCache | null = null;
     if (result) {
-      const output = outputOf(result, builder.itemIds);
-      const record = toRecord(p, id, result.status, result.incompleteReason, output, toApiUsage(result.usage));
-      this.metering.enqueueCharge(await this.save(p, record, result.usage, result.cache));
-      await send(builder.finish(record));
-      return;
+      record = toRecord(p, result.status, result.incompleteReason, outputOf(result, builder.itemIds), toApiUsage(result.usage));
+      usage = result.usage;
+      cache = result.cache;
+    } else {
+      // Stopped early: charge what was produced, exactly once.
+      usage = partial();
+      const status = failure ? 'failed' : 'incomplete';
+      const reason = failure ? null : overBound ? 'max_output_tokens' : 'client_disconnected';
+      record = toRecord(p, status, reason, builder.outputItems('incomplete'), toApiUsage(boundUsage(usage, p.bounds).billable));
     }
-    // Stopped early: charge what was produced, exactly once.
-    const usage =
-      p.provider.partialUsage?.(p.request, builder.reasoningText, builder.text) ??
-      partialUsageByTokenizer(p.inputTokensBound, builder.reasoningText, builder.text);
-    const status = failure ? 'failed' : 'incomplete';
-    const record = toRecord(p, id, status, failure ? null : 'client_disconnected', builder.outputItems('incomplete'), toApiUsage(usage));
-    this.metering.enqueueCharge(await this.save(p, record, usage, null));
-    if (failure) await send(builder.fail(failure, record));
+    try {
+      record = await this.finish(p, record, usage, cache);
+    } catch (err) {
+      failure = toApiError(err);
+      if (record.status !== 'failed') record = { ...record, status: 'failed', settings: { ...record.settings, incomplete_reason: null } };
+    }
+    if (client.aborted) return;
+    await send(failure ? builder.fail(failure, record) : builder.finish(record));
   }
 
-  private save(p: PreparedResponse, record: ResponseRecord, usage: Usage, cache: ContextCache | null) {
-    return this.store.save({ auth: p.auth, record, input: p.input, cache, usage, requestedAt: p.requestedAt, reservationId: p.reservationId });
+  /**
+   * Stores the response (when asked to) and finishes its usage event, then queues the charge.
+   * Returns the record as stored (usage held to the reserved bounds).
+   */
+  private async finish(p: PreparedResponse, record: ResponseRecord, usage: Usage, cache: ContextCache | null): Promise<ResponseRecord> {
+    const bounded = boundUsage(usage, p.bounds);
+    if (bounded.overrun.inputTokens || bounded.overrun.outputTokens) record = { ...record, usage: toApiUsage(bounded.billable) };
+    try {
+      const finished = await this.recorder.finish(this.store.responseRow(p.auth, record, p.input, cache), {
+        usageEventId: p.usageEventId,
+        ...bounded,
+      });
+      if (!finished) this.logger.warn(`response ${p.responseId} finished after its lease ran out; it was charged as interrupted`);
+      this.metering.enqueueCharge(p.usageEventId);
+      return record;
+    } finally {
+      this.inflight.untrack(p.usageEventId);
+    }
   }
 
-  private release(p: PreparedResponse) {
-    return this.reservations.release(p.reservationId).catch(() => undefined);
+  private withdraw(p: PreparedResponse) {
+    return this.inflight.withdraw(p.usageEventId, p.reservationId);
   }
 
   async retrieve(auth: TenantAuth, id: string) {
@@ -205,8 +275,10 @@ export interface PreparedResponse {
   request: GenerateRequest;
   provider: Provider;
   requestedAt: Date;
+  responseId: string;
+  usageEventId: string;
   reservationId: string;
-  inputTokensBound: number;
+  bounds: UsageBounds;
   /** x-ratelimit-* headers for the answer (empty for keys without limits). */
   rateHeaders: Record<string, string>;
 }
@@ -231,14 +303,13 @@ function outputOf(result: GenerateResult, ids: { reasoning?: string; message?: s
 
 function toRecord(
   p: PreparedResponse,
-  id: string,
   status: ResponseRecord['status'],
   incompleteReason: ResponseSettings['incomplete_reason'],
   output: OutputItem[],
   usage: ApiUsage | null,
 ): ResponseRecord {
   return {
-    id,
+    id: p.responseId,
     model: p.dto.model,
     status,
     instructions: p.dto.instructions ?? null,
@@ -249,6 +320,27 @@ function toRecord(
     createdAt: p.requestedAt,
     completedAt: status === 'in_progress' ? null : new Date(),
   };
+}
+
+/** What a request has certainly used before its answer: its prompt. */
+const promptOnlyUsage = (bounds: UsageBounds): Usage => ({ inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0 });
+
+/**
+ * Watches a stream's output against its bound. Counting every delta on its own overestimates a
+ * little (tokens can merge across deltas), so the exact count of the whole output is taken only
+ * when that estimate passes the bound.
+ */
+class OutputLimit {
+  private estimate = 0;
+
+  constructor(private readonly bound: number) {}
+
+  exceededBy(delta: string, produced: { reasoningText: string; text: string }): boolean {
+    this.estimate += countTokens(delta);
+    if (this.estimate <= this.bound) return false;
+    this.estimate = countTokens(produced.reasoningText) + countTokens(produced.text);
+    return this.estimate > this.bound;
+  }
 }
 
 /** A stream's usage when the provider cannot say: the prompt bound, and the texts counted. */

@@ -13,6 +13,8 @@ export class SseWriter {
     private readonly onOpen: () => void = () => undefined,
     /** A quiet stream gets an SSE comment (ignored by clients) this often. */
     private readonly keepAliveMs = 15_000,
+    /** A client that reads nothing for this long is cut off (its request then ends as a disconnect). */
+    private readonly writeTimeoutMs = 30_000,
   ) {}
 
   get opened(): boolean {
@@ -68,7 +70,9 @@ export class SseWriter {
     this.lastWrite = Date.now();
     if (this.res.write(chunk)) return Promise.resolve();
     return new Promise((resolve) => {
+      const stalled = setTimeout(() => this.res.destroy(), this.writeTimeoutMs);
       const done = () => {
+        clearTimeout(stalled);
         this.res.off('drain', done);
         this.res.off('close', done);
         resolve();

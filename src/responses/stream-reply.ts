@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Env } from '../config/env';
 import type { PreparedResponse, ResponsesService } from './responses.service';
@@ -22,9 +23,20 @@ export async function streamReply(
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
-  const sse = new SseWriter(reply.raw, reply.getHeaders(), () => reply.hijack(), env.SSE_KEEPALIVE_MS);
-  await responses.stream(prepared, abort.signal, (frames) => write(sse, frames));
-  if (sse.opened) await end(sse);
-  else reply.hijack(); // the client left before anything was produced
-  sse.end();
+  const sse = new SseWriter(reply.raw, reply.getHeaders(), () => reply.hijack(), env.SSE_KEEPALIVE_MS, env.STREAM_WRITE_TIMEOUT_MS);
+  let answered = false;
+  try {
+    await responses.stream(prepared, abort.signal, (frames) => write(sse, frames));
+    answered = true;
+    if (sse.opened) await end(sse);
+    else reply.hijack(); // the client left before anything was produced
+  } catch (err) {
+    // Before the first event this is an ordinary JSON error; after it, the stream cannot say more.
+    if (!sse.opened) throw err;
+    logger.error({ err }, 'stream ended by an unexpected error');
+  } finally {
+    if (answered || sse.opened) sse.end();
+  }
 }
+
+const logger = new Logger('Streams');

@@ -1,0 +1,103 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ReservationsService } from '../billing/reservations.service';
+import { PeriodicTask } from '../common/periodic-task';
+import { Env } from '../config/env';
+import { MetricsService } from '../metrics/metrics.service';
+import { PrismaService } from '../prisma/prisma.service';
+import type { Usage } from '../providers/provider';
+import { OutboxWriter } from './outbox-writer';
+import { boundUsage, UsageBounds } from './usage-bounds';
+import { UsageSpool } from './usage-spool';
+
+interface LiveRequest {
+  bounds: UsageBounds;
+  /** The usage so far (a stream: what it has produced; otherwise the prompt). */
+  usage: () => Usage;
+}
+
+/**
+ * The requests this process is running, kept alive in the database. Every STREAM_CHECKPOINT_MS,
+ * in one statement for all of them, their leases are renewed and their progress (the tokens
+ * produced so far) is recorded on their pending usage events. If the process dies, the relay finds
+ * the leases run out and charges each request from its last checkpoint: a crash loses at most one
+ * checkpoint interval of output. The same tick retries withdrawals that failed and replays the
+ * local usage spool once the database answers again.
+ */
+@Injectable()
+export class InflightService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(InflightService.name);
+  private readonly live = new Map<string, LiveRequest>();
+  private readonly withdrawals = new Set<string>();
+  private readonly periodic: PeriodicTask;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly reservations: ReservationsService,
+    private readonly outbox: OutboxWriter,
+    private readonly spool: UsageSpool,
+    private readonly metrics: MetricsService,
+    private readonly env: Env,
+  ) {
+    this.periodic = new PeriodicTask(
+      env.STREAM_CHECKPOINT_MS,
+      () => this.tick(),
+      (err) => this.logger.warn(`checkpoint failed: ${(err as Error)?.message ?? err}`),
+    );
+  }
+
+  onApplicationBootstrap() {
+    this.periodic.start();
+  }
+
+  async onModuleDestroy() {
+    await this.periodic.stop();
+  }
+
+  track(usageEventId: string, bounds: UsageBounds, usage: LiveRequest['usage']) {
+    this.live.set(usageEventId, { bounds, usage });
+  }
+
+  untrack(usageEventId: string) {
+    this.live.delete(usageEventId);
+  }
+
+  /** Gives an admission back; a failure is counted and retried on the next ticks (never swallowed). */
+  withdraw(usageEventId: string, reservationId: string): Promise<void> {
+    this.untrack(usageEventId);
+    return this.reservations.withdraw(reservationId).catch((err) => {
+      this.metrics.usageSaveFailures.inc({ kind: 'withdraw' });
+      this.logger.warn(`withdrawal of reservation ${reservationId} failed (${(err as Error).message}); retrying`);
+      this.withdrawals.add(reservationId);
+    });
+  }
+
+  /** One pass (also called by tests). */
+  async tick(): Promise<void> {
+    if (this.spool.mayHaveRecords) await this.spool.replay((records) => this.outbox.finishUsage(records));
+    for (const id of [...this.withdrawals]) {
+      await this.reservations.withdraw(id);
+      this.withdrawals.delete(id);
+    }
+    await this.checkpoint();
+  }
+
+  private async checkpoint() {
+    if (!this.live.size) return;
+    const ids: string[] = [];
+    const usages: Usage[] = [];
+    for (const [id, request] of this.live) {
+      ids.push(id);
+      usages.push(boundUsage(request.usage(), request.bounds).billable);
+    }
+    const col = (f: (u: Usage) => number) => usages.map(f);
+    const lease = `${this.env.REQUEST_LEASE_MS} milliseconds`;
+    await this.prisma.$executeRaw`
+      UPDATE usage_events e
+         SET input_tokens = u.input_tokens, cached_tokens = u.cached_tokens, output_tokens = u.output_tokens,
+             reasoning_tokens = u.reasoning_tokens, checkpointed_at = now(), lease_expires_at = now() + ${lease}::interval
+        FROM unnest(${ids}::uuid[], ${col((u) => u.inputTokens)}::int[], ${col((u) => u.cachedTokens)}::int[],
+                    ${col((u) => u.outputTokens)}::int[], ${col((u) => u.reasoningTokens)}::int[])
+             AS u(id, input_tokens, cached_tokens, output_tokens, reasoning_tokens)
+       WHERE e.id = u.id AND e.state = 'pending'`;
+  }
+}
