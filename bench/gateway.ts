@@ -156,7 +156,7 @@ async function main() {
       if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<any>;
     };
-    await admin('PUT', `/admin/models/${MODEL}`, { provider: 'bench', upstream_model: 'bench-upstream', input_price: '0.25', output_price: '2', effective_from: '2020-01-01T00:00:00Z' });
+    await admin('PUT', `/admin/models/${MODEL}`, { provider: 'bench', upstream_model: 'bench-upstream', input_price: '0.25', output_price: '2' });
     const tenant = await admin('POST', '/admin/tenants', { name: 'bench', credits: '1000000' });
     const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench' });
 

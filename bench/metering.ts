@@ -377,7 +377,7 @@ async function phaseB() {
     100,
     app,
   );
-  const model = await request(port, 'PUT', `/admin/models/${MODEL}`, ADMIN_TOKEN, { provider: 'simulated', ...PRICE, effective_from: '2020-01-01T00:00:00Z' });
+  const model = await request(port, 'PUT', `/admin/models/${MODEL}`, ADMIN_TOKEN, { provider: 'simulated', ...PRICE });
   if (model.status !== 200) throw new Error(`register model: ${model.status} ${JSON.stringify(model.body)}`);
   const tenant = async (name: string) => {
     const t = await request(port, 'POST', '/admin/tenants', ADMIN_TOKEN, { name, credits: '1000000' });

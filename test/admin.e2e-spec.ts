@@ -2,6 +2,7 @@ import { isUniqueViolation, LedgerService } from '../src/billing/ledger.service'
 import { addAmounts, compareAmounts } from '../src/billing/money';
 import { PrismaService } from '../src/prisma/prisma.service';
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { seedPrice } from './support/prices';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -412,24 +413,27 @@ describe('models', () => {
       provider: 'simulated',
       input_price: '0.123456789',
       output_price: '1',
-      effective_from: '2021-01-01T00:00:00Z',
+      effective_from: '2991-01-01T00:00:00Z',
     });
     expect(fine.body.price.cached_input_price).toBe('0.0123456789');
   });
 
   it('keeps every price version; GET /admin/models shows the one in force now', async () => {
     const model = uniqueModel();
-    const v1 = { provider: 'simulated', input_price: '1', cached_input_price: '0.5', output_price: '3', effective_from: '2020-01-01T00:00:00Z' };
-    const v2 = { provider: 'simulated', upstream_model: 'up-2', input_price: '2', output_price: '4', effective_from: '2021-06-01T12:00:00.000Z' };
+    // History cannot be written through the API (a past effective_from is refused): seed it.
+    await seedPrice(t.env.DATABASE_URL, model, { input_price: '1', cached_input_price: '0.5', output_price: '3', effective_from: '2020-01-01T00:00:00Z' }, t);
+    const v2 = { provider: 'simulated', upstream_model: 'up-2', input_price: '2', output_price: '4' };
     const v3 = { provider: 'simulated', upstream_model: 'up-2', input_price: '9', output_price: '9', effective_from: '2999-01-01T00:00:00Z' };
-    for (const body of [v1, v2, v3]) expect((await t.admin('PUT', `/admin/models/${model}`, body)).status).toBe(200);
+    const now = await t.admin('PUT', `/admin/models/${model}`, v2);
+    expect(now.status).toBe(200);
+    expect((await t.admin('PUT', `/admin/models/${model}`, v3)).status).toBe(200);
 
     const prices = await t.admin('GET', `/admin/models/${model}/prices`);
     expect(prices.status).toBe(200);
     expect(prices.body.model).toBe(model);
     expect(prices.body.data.map((p: { effective_from: string; input_price: string; cached_input_price: string }) => [p.effective_from, p.input_price, p.cached_input_price])).toEqual([
       ['2999-01-01T00:00:00.000Z', '9', '0.9'],
-      ['2021-06-01T12:00:00.000Z', '2', '0.2'],
+      [now.body.effective_from, '2', '0.2'],
       ['2020-01-01T00:00:00.000Z', '1', '0.5'],
     ]);
 
@@ -439,8 +443,18 @@ describe('models', () => {
       model,
       provider: 'simulated',
       upstream_model: 'up-2',
-      price: { input_price: '2', cached_input_price: '0.2', output_price: '4', effective_from: '2021-06-01T12:00:00.000Z' },
+      price: { input_price: '2', cached_input_price: '0.2', output_price: '4', effective_from: now.body.effective_from },
     });
+  });
+
+  it('refuses a price version that would take effect in the past (it would re-price history); a repeat of a stored one is still idempotent', async () => {
+    const model = uniqueModel();
+    const past = { provider: 'simulated', input_price: '1', output_price: '1', effective_from: new Date(Date.now() - 60_000).toISOString() };
+    expectApiError(await t.admin('PUT', `/admin/models/${model}`, past), 400, 'invalid_value', 'effective_from');
+    expectApiError(await t.admin('PUT', `/admin/models/${model}`, { ...past, effective_from: '2020-01-01T00:00:00Z' }), 400, 'invalid_value', 'effective_from');
+    expect((await t.admin('GET', `/admin/models/${model}/prices`)).status).toBe(404);
+    await seedPrice(t.env.DATABASE_URL, model, { input_price: '1', output_price: '1', effective_from: '2020-01-01T00:00:00Z' }, t);
+    expect((await t.admin('PUT', `/admin/models/${model}`, { ...past, effective_from: '2020-01-01T00:00:00Z' })).status).toBe(200);
   });
 
   it('a model whose only price is in the future has price null', async () => {
@@ -452,7 +466,7 @@ describe('models', () => {
 
   it('the same effective_from with the same prices is idempotent; different prices are 409', async () => {
     const model = uniqueModel();
-    const body = { provider: 'simulated', input_price: '0.25', output_price: '2.00', effective_from: '2022-01-01T00:00:00Z' };
+    const body = { provider: 'simulated', input_price: '0.25', output_price: '2.00', effective_from: '2992-01-01T00:00:00Z' };
     const first = await t.admin('PUT', `/admin/models/${model}`, body);
     expect(first.status).toBe(200);
     const again = await t.admin('PUT', `/admin/models/${model}`, { ...body, input_price: '0.250', cached_input_price: '0.025' });
@@ -470,7 +484,7 @@ describe('models', () => {
 
   it('concurrent identical PUTs create one version', async () => {
     const model = uniqueModel();
-    const body = { provider: 'simulated', input_price: '0.5', output_price: '1.5', effective_from: '2023-03-03T03:03:03.333Z' };
+    const body = { provider: 'simulated', input_price: '0.5', output_price: '1.5', effective_from: '2993-03-03T03:03:03.333Z' };
     const results = await Promise.all(Array.from({ length: 8 }, () => t.admin('PUT', `/admin/models/${model}`, body)));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
     const prices = await t.admin('GET', `/admin/models/${model}/prices`);

@@ -10,6 +10,7 @@ import { InvoicesService } from '../src/invoices/invoices.service';
 import { ChargerService } from '../src/metering/charger.service';
 import { MONTHLY_INVOICES_CRON, MONTHLY_INVOICES_SCHEDULER, QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { seedPrice } from './support/prices';
 import { waitFor } from './support/wait';
 
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000';
@@ -37,16 +38,10 @@ describe('invoices: POST /admin/invoices, the build job, exports, the monthly jo
     t = await startApp();
     await ensureSeedModel(t);
     const put = (model: string, p: typeof A1, from: string) =>
-      t.admin('PUT', `/admin/models/${model}`, {
-        provider: 'simulated',
-        input_price: p.input,
-        cached_input_price: p.cachedInput,
-        output_price: p.output,
-        effective_from: from,
-      });
-    expect((await put(MODEL_A, A1, '2024-01-01T00:00:00Z')).status).toBe(200);
-    expect((await put(MODEL_A, A2, '2025-01-15T00:00:00Z')).status).toBe(200);
-    expect((await put(MODEL_B, B, '2024-01-01T00:00:00Z')).status).toBe(200);
+      seedPrice(t.env.DATABASE_URL, model, { input_price: p.input, cached_input_price: p.cachedInput, output_price: p.output, effective_from: from }, t);
+    await put(MODEL_A, A1, '2024-01-01T00:00:00Z');
+    await put(MODEL_A, A2, '2025-01-15T00:00:00Z');
+    await put(MODEL_B, B, '2024-01-01T00:00:00Z');
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   });
@@ -266,7 +261,7 @@ describe('invoices: POST /admin/invoices, the build job, exports, the monthly jo
     // charged), asking again rebuilds the same invoice.
     await t.app.get(InvoicesService).markFailed({ invoiceId: res.body.id, generation: 1 }, 'gave up (test)');
     expect((await t.admin('GET', `/admin/invoices/${res.body.id}`)).body).toMatchObject({ status: 'failed', error: 'gave up (test)' });
-    await t.admin('PUT', `/admin/models/${unpriced}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2025-01-01T00:00:00Z' });
+    await seedPrice(t.env.DATABASE_URL, unpriced, { input_price: '1', output_price: '1', effective_from: '2025-01-01T00:00:00Z' }, t);
     await t.app.get(ChargerService).chargeEvents([eventId]);
     const again = await createInvoice(tenant.tenantId, '2025-06-01T00:00:00Z', '2025-07-01T00:00:00Z');
     expect(again.status).toBe(202);

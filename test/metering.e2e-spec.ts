@@ -7,6 +7,7 @@ import { newUuid } from '../src/common/ids';
 import { ChargerService } from '../src/metering/charger.service';
 import { JOBS, QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { seedPrice } from './support/prices';
 import { waitFor } from './support/wait';
 
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
@@ -131,8 +132,8 @@ describe('metering: usage events -> exactly one exact charge each', () => {
 
   it('uses the price version in force when the request started, not when it is charged', async () => {
     const model = `sim-versioned-${Date.now()}`;
-    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2026-01-01T00:00:00Z' });
-    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '3', output_price: '5', effective_from: '2026-06-01T00:00:00Z' });
+    await seedPrice(t.env.DATABASE_URL, model, { input_price: '1', output_price: '1', effective_from: '2026-01-01T00:00:00Z' }, t);
+    await seedPrice(t.env.DATABASE_URL, model, { input_price: '3', output_price: '5', effective_from: '2026-06-01T00:00:00Z' }, t);
     const tenant = await t.tenant('1');
     const events = [
       { at: '2026-05-31T23:59:59.999Z', want: '0.000002' },

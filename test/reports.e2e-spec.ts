@@ -4,6 +4,7 @@ import { addAmounts, computeCharge } from '../src/billing/money';
 import { newUuid } from '../src/common/ids';
 import { ChargerService } from '../src/metering/charger.service';
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { seedPrice } from './support/prices';
 import { waitFor } from './support/wait';
 
 const SEED_PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
@@ -49,14 +50,12 @@ describe('usage reports: GET /admin/usage and GET /v1/usage', () => {
   beforeAll(async () => {
     t = await startApp();
     await ensureSeedModel(t);
-    const put = await t.admin('PUT', `/admin/models/${OTHER_MODEL}`, {
-      provider: 'simulated',
-      input_price: OTHER_PRICE.input,
-      cached_input_price: OTHER_PRICE.cachedInput,
-      output_price: OTHER_PRICE.output,
-      effective_from: '2020-01-01T00:00:00Z',
-    });
-    expect(put.status).toBe(200);
+    await seedPrice(
+      t.env.DATABASE_URL,
+      OTHER_MODEL,
+      { input_price: OTHER_PRICE.input, cached_input_price: OTHER_PRICE.cachedInput, output_price: OTHER_PRICE.output, effective_from: '2020-01-01T00:00:00Z' },
+      t,
+    );
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   });

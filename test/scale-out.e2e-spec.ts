@@ -28,7 +28,7 @@ describe('scale-out: two API processes and two workers on one database', () => {
   it('answers on both APIs and charges every request exactly once', async () => {
     const [a, b] = await Promise.all([running[0].url, running[1].url]);
     const admin = (base: string, method: string, path: string, body?: unknown) => http(base, method, path, { token: process.env.ADMIN_TOKEN, body });
-    expect((await admin(a, 'PUT', `/admin/models/${SEED_MODEL}`, { provider: 'simulated', input_price: '0.25', output_price: '2', effective_from: '2020-01-01T00:00:00Z' })).status).toBe(200);
+    expect((await admin(a, 'PUT', `/admin/models/${SEED_MODEL}`, { provider: 'simulated', input_price: '0.25', output_price: '2' })).status).toBe(200);
     const tenant = (await admin(b, 'POST', '/admin/tenants', { name: 'scale', credits: '50' })).body;
     const key = (await admin(a, 'POST', `/admin/tenants/${tenant.id}/api-keys`, {})).body.key;
 

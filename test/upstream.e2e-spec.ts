@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { addAmounts, computeCharge, negate } from '../src/billing/money';
 import { ApiError } from '../src/common/errors';
-import { OpenAICompatibleProvider } from '../src/providers/openai-compatible/openai-compatible.provider';
+import { OpenAICompatibleProvider, promptTokenBound } from '../src/providers/openai-compatible/openai-compatible.provider';
 import type { GenerateRequest, StreamEvent } from '../src/providers/provider';
 import { ProvidersService } from '../src/providers/providers.service';
 import { promptTokens } from '../src/providers/tokenizer';
@@ -17,7 +17,7 @@ const SECRET = `prov-secret-${Math.random().toString(36).slice(2)}`;
 const MODEL = 'up-model';
 const SLOW_MODEL = 'up-slow-model';
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
-const PRICE_BODY = { input_price: PRICE.input, cached_input_price: PRICE.cachedInput, output_price: PRICE.output, effective_from: '2020-01-01T00:00:00Z' };
+const PRICE_BODY = { input_price: PRICE.input, cached_input_price: PRICE.cachedInput, output_price: PRICE.output };
 const SLOW_TIMEOUT_MS = 400;
 
 
@@ -86,7 +86,7 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       const tenant = await t.tenant('10');
       fake.set({
         text: 'Upstream says hi.',
-        usage: { input_tokens: 1234, input_tokens_details: { cached_tokens: 1000 }, output_tokens: 321, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 1555 },
+        usage: { input_tokens: 60, input_tokens_details: { cached_tokens: 48 }, output_tokens: 321, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 381 },
       });
       const { result: res, calls } = await upstreamCalls(() =>
         t.openai(tenant.key).responses.create({ model: MODEL, input: 'Say hi.', instructions: 'Be nice.', temperature: 0.2, top_p: 0.9, max_output_tokens: 500 }),
@@ -95,11 +95,11 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       expect(res.model).toBe(MODEL);
       expect(res.output_text).toBe('Upstream says hi.');
       expect(res.usage).toEqual({
-        input_tokens: 1234,
-        input_tokens_details: { cached_tokens: 1000 },
+        input_tokens: 60,
+        input_tokens_details: { cached_tokens: 48 },
         output_tokens: 321,
         output_tokens_details: { reasoning_tokens: 0 },
-        total_tokens: 1555,
+        total_tokens: 381,
       });
 
       expect(calls).toHaveLength(1);
@@ -126,7 +126,7 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       expect(everything).not.toContain(tenant.key.slice(3, 15));
 
       const [event] = await eventsOf(tenant.tenantId);
-      expect(event).toMatchObject({ response_id: res.id, model: MODEL, input_tokens: 1234, cached_tokens: 1000, output_tokens: 321, reasoning_tokens: 0 });
+      expect(event).toMatchObject({ response_id: res.id, model: MODEL, input_tokens: 60, cached_tokens: 48, output_tokens: 321, reasoning_tokens: 0 });
     });
 
     it('forwards the vendor fields top-level and passes reasoning (and its tokens) through', async () => {
@@ -256,7 +256,8 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       const ids: string[] = [];
       for (const usage of usages) {
         fake.set({ usage, reasoning: usage.output_tokens_details.reasoning_tokens ? 'r' : null });
-        ids.push((await sdk.responses.create({ model: MODEL, input: 'bill me' })).id);
+        // A prompt long enough for the usage reported (the charge never exceeds the reserved bound).
+        ids.push((await sdk.responses.create({ model: MODEL, input: `bill me ${'x'.repeat(1000)}` })).id);
       }
       fake.set({ httpStatus: 503 });
       await expect(sdk.responses.create({ model: MODEL, input: 'fails' })).rejects.toMatchObject({ status: 502 });
@@ -556,7 +557,8 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
 
   it('usageBounds: the prompt estimate and max_output_tokens, else the provider default', () => {
     const req = request();
-    expect(provider.usageBounds(req)).toEqual({ inputTokens: promptTokens(req.messages), outputTokens: 4096 });
+    expect(provider.usageBounds(req)).toEqual({ inputTokens: promptTokenBound(req), outputTokens: 4096 });
+    expect(promptTokenBound(req)).toBeGreaterThanOrEqual(promptTokens(req.messages));
     expect(provider.usageBounds(request({ maxOutputTokens: 12 })).outputTokens).toBe(12);
   });
 

@@ -11,6 +11,13 @@ import { assertKnownProvider } from './known-providers';
 import { isModelId } from './model-id';
 import { presentPriceVersion } from './presenters';
 
+/** Clock skew allowed between an admin client and the server for an effective_from meant as "now". */
+const PAST_TOLERANCE_MS = 5000;
+
+/** A version may not take effect in the past: requests admitted since then were priced already. */
+export const pastEffectiveFrom = () =>
+  invalidValue('effective_from', `'effective_from' may not be in the past: a price version takes effect now (leave it out) or later.`);
+
 export const priceConflict = (effectiveFrom: Date) =>
   new ApiError(
     409,
@@ -56,7 +63,8 @@ export class ModelsService {
       cachedInput: dto.cached_input_price ?? defaultCachedInputPrice(dto.input_price),
       output: dto.output_price,
     };
-    const effectiveFrom = dto.effective_from !== undefined && dto.effective_from !== null ? new Date(dto.effective_from) : new Date();
+    const requestedAt = Date.now();
+    const effectiveFrom = dto.effective_from !== undefined && dto.effective_from !== null ? new Date(dto.effective_from) : new Date(requestedAt);
     if (Number.isNaN(effectiveFrom.getTime()) || effectiveFrom.getTime() < MIN_TIME || effectiveFrom.getTime() > MAX_TIME) {
       throw invalidValue('effective_from', `'effective_from' must be an ISO 8601 time between 1970 and 9999.`);
     }
@@ -68,6 +76,7 @@ export class ModelsService {
           const row = await tx.model.upsert({ where: { id: model }, create: { id: model, ...routing }, update: routing });
           const existing = await tx.price.findUnique({ where: { modelId_effectiveFrom: { modelId: model, effectiveFrom } } });
           if (existing && !samePrices(existing, prices)) throw priceConflict(effectiveFrom);
+          if (!existing && effectiveFrom.getTime() < requestedAt - PAST_TOLERANCE_MS) throw pastEffectiveFrom();
           const price =
             existing ??
             (await tx.price.create({

@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import OpenAI from 'openai';
 import { createApp } from '../../src/bootstrap';
 import { Env, loadEnv } from '../../src/config/env';
+import { seedPrice } from './prices';
 
 export const SEED_MODEL = 'seed-1-6-250915';
 
@@ -74,8 +75,7 @@ export async function startApp(overrides: Record<string, string> = {}): Promise<
   };
 }
 
-/** Registers the simulated seed model with the demo prices (idempotent enough for tests). */
+/** Registers the simulated seed model with the demo prices, in force since 2020 (idempotent). */
 export async function ensureSeedModel(t: TestApp, prices = { input_price: '0.25', output_price: '2.00' }) {
-  const res = await t.admin('PUT', `/admin/models/${SEED_MODEL}`, { provider: 'simulated', ...prices, effective_from: '2020-01-01T00:00:00Z' });
-  if (res.status !== 200 && res.status !== 409) throw new Error(`register model: ${res.status} ${res.text}`);
+  await seedPrice(t.env.DATABASE_URL, SEED_MODEL, { ...prices, effective_from: '2020-01-01T00:00:00Z' }, t);
 }

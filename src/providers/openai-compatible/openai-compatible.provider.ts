@@ -10,6 +10,17 @@ import { mapUpstreamStream } from './sse';
 import { errorCode, isAbortError, transportError, upstreamError, upstreamStatusError } from './upstream-errors';
 import { buildRequestBody, resultFromResponse } from './wire';
 
+/** Framing tokens an upstream may add per message (role markers, separators), and once per request. */
+const TOKENS_PER_MESSAGE = 8;
+const TOKENS_PER_REQUEST = 32;
+
+/** An upper bound of the prompt's tokens under any byte-level BPE tokenizer. */
+export function promptTokenBound(request: Pick<GenerateRequest, 'messages'>): number {
+  let bytes = 0;
+  for (const m of request.messages) bytes += Buffer.byteLength(m.text, 'utf8') + TOKENS_PER_MESSAGE;
+  return bytes + TOKENS_PER_REQUEST;
+}
+
 /** How long close() lets running upstream requests finish before cutting them. */
 const CLOSE_GRACE_MS = 5_000;
 /** Largest error body read from an upstream (only its error.message is ever used). */
@@ -47,14 +58,14 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   /**
-   * The reservation bounds. Input: Tollgate's tokenizer count of the prompt, an estimate (the
-   * upstream's tokenizer may differ a little; the charge always uses the upstream's real usage).
-   * Output: the request's max_output_tokens, else the provider's `max_output_tokens` (4096 by
-   * default), which is not sent upstream.
+   * The reservation bounds, which the charge never exceeds. Input: the upstream's tokenizer is
+   * not ours, so the bound is one no byte-level tokenizer can pass: a token covers at least one
+   * byte, plus room for each message's framing tokens. Output: the request's max_output_tokens,
+   * else the provider's `max_output_tokens` (4096 by default), sent upstream as the cap.
    */
   usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number } {
     return {
-      inputTokens: requestPromptTokens(request),
+      inputTokens: promptTokenBound(request),
       outputTokens: request.maxOutputTokens ?? this.config.maxOutputTokens,
     };
   }
