@@ -140,4 +140,23 @@ INSERT INTO "first" VALUES (1);
     expect(await recorded(url)).toEqual(rows);
   });
 
+  it('re-creates the usage rollup trigger function with the same body it had as an escaped string', async () => {
+    const escaped = '20261124230246_reports_invoices_audit';
+    const upToEscaped = path.join(folder, 'up-to-escaped');
+    await mkdir(upToEscaped);
+    for (const name of await readdir(MIGRATIONS)) {
+      if (name <= escaped || name === 'migration_lock.toml') await cp(path.join(MIGRATIONS, name), path.join(upToEscaped, name), { recursive: true });
+    }
+    const body = async (url: string) =>
+      (await query(url, `SELECT prosrc FROM pg_proc WHERE proname = 'usage_rollups_add_charges'`)).map((r) => r.prosrc);
+    const url = scratchDatabase();
+    expect((await migrate(url, upToEscaped)).ok).toBe(true);
+    const before = await body(url);
+    expect(before).toHaveLength(1);
+    expect(before[0]).toContain('RETURN NULL;');
+
+    const all = await migrate(url, MIGRATIONS);
+    expect(all.output).toContain('_usage_rollups_plain_function_body');
+    expect(await body(url)).toEqual(before);
+  });
 });
