@@ -25,7 +25,7 @@ export async function loadSchemaEngine(connectionString, datamodels = []) {
   for (const method of ['connect', 'connectToShadowDb']) {
     const original = factory[method].bind(factory);
     factory[method] = async (...args) => {
-      const adapter = await original(...args);
+      const adapter = wholeScriptAtOnce(await original(...args));
       opened.push(adapter);
       return adapter;
     };
@@ -36,4 +36,18 @@ export async function loadSchemaEngine(connectionString, datamodels = []) {
     await Promise.all(opened.map((a) => a.dispose()));
   };
   return { engine, output, close };
+}
+
+// The adapter's own executeScript splits at every `;` (cutting `$$` bodies apart) and runs the pieces
+// one by one, so a failing migration stays half-applied. Sent as one simple query instead, Postgres
+// runs the script exactly as written and as one implicit transaction, as the native engine does.
+function wholeScriptAtOnce(adapter) {
+  adapter.executeScript = async (script) => {
+    try {
+      await adapter.underlyingDriver().query(script);
+    } catch (error) {
+      adapter.onError(error);
+    }
+  };
+  return adapter;
 }
