@@ -5,6 +5,7 @@ import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import type { Usage } from '../providers/provider';
+import { MeteringService } from './metering.service';
 import { OutboxWriter } from './outbox-writer';
 import { boundUsage, UsageBounds } from './usage-bounds';
 import { UsageSpool } from './usage-spool';
@@ -35,6 +36,7 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly reservations: ReservationsService,
     private readonly outbox: OutboxWriter,
     private readonly spool: UsageSpool,
+    private readonly metering: MeteringService,
     private readonly metrics: MetricsService,
     private readonly env: Env,
   ) {
@@ -73,7 +75,12 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** One pass (also called by tests). */
   async tick(): Promise<void> {
-    if (this.spool.mayHaveRecords) await this.spool.replay((records) => this.outbox.finishUsage(records));
+    if (this.spool.mayHaveRecords) {
+      await this.spool.replay(async (records) => {
+        await this.outbox.finishUsage(records);
+        this.metering.enqueueMany(records.map((r) => r.usageEventId)).catch(() => undefined); // else the relay queues them
+      });
+    }
     for (const id of [...this.withdrawals]) {
       await this.reservations.withdraw(id);
       this.withdrawals.delete(id);
