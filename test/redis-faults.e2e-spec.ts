@@ -1,4 +1,7 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { Client } from 'pg';
+import { MONTHLY_INVOICES_SCHEDULER, QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { PrivateRedis, startPrivateRedis } from './support/private-redis';
 import { waitFor } from './support/wait';
@@ -35,7 +38,7 @@ describe('Redis faults (a private redis-server, stopped, flushed and restarted f
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
-    t = await startApp({ REDIS_URL: redis.url, CHARGE_RELAY_AFTER_MS: '1000', CHARGE_RELAY_EVERY_MS: '300' });
+    t = await startApp({ REDIS_URL: redis.url, CHARGE_RELAY_AFTER_MS: '1000', CHARGE_RELAY_EVERY_MS: '300', INVOICE_SWEEP_EVERY_MS: '300' });
     await ensureSeedModel(t);
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
@@ -118,6 +121,15 @@ describe('Redis faults (a private redis-server, stopped, flushed and restarted f
       async () => (await db.query('SELECT 1 FROM usage_events WHERE tenant_id = $1 AND charged_at IS NOT NULL', [tenant.tenantId])).rowCount,
       20_000,
     );
+  });
+
+  it('registers the monthly invoice schedule again after FLUSHALL, within a sweep', async () => {
+    const invoices = t.app.get<Queue>(getQueueToken(QUEUES.invoices));
+    await waitFor('the schedule', () => invoices.getJobScheduler(MONTHLY_INVOICES_SCHEDULER), 10_000);
+    await redis.flushAll();
+    expect(await invoices.getJobScheduler(MONTHLY_INVOICES_SCHEDULER)).toBeUndefined();
+    const back = await waitFor('the schedule again', () => invoices.getJobScheduler(MONTHLY_INVOICES_SCHEDULER), 3000);
+    expect(back).toMatchObject({ pattern: '5 0 1 * *', tz: 'UTC' });
   });
 
   it('charges again after Redis restarts empty', async () => {

@@ -77,6 +77,12 @@ export class Env {
   @Min(50)
   CHARGE_RELAY_EVERY_MS: number = 2000;
 
+  /** How often workers re-queue stale invoices and re-register a lost monthly schedule (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  INVOICE_SWEEP_EVERY_MS: number = 30_000;
+
   /** Quiet streams get an SSE comment (`: ping`) this often (ms). */
   @Transform(toInt)
   @IsInt()
