@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { generateApiKey } from '../auth/api-key';
+import { bumpAuthRevision } from '../auth/auth-revision';
 import { KeyCacheService } from '../auth/key-cache.service';
 import { isUuid } from '../billing/ledger.service';
 import { notFound } from '../common/errors';
@@ -34,9 +35,9 @@ export class ApiKeysService {
       ...(dto.rpm_limit !== undefined && { rpmLimit: dto.rpm_limit }),
       ...(dto.tpm_limit !== undefined && { tpmLimit: dto.tpm_limit }),
     };
-    const { count } = await this.prisma.apiKey.updateMany({ where: { id }, data });
+    const [{ count }] = await this.prisma.$transaction([this.prisma.apiKey.updateMany({ where: { id }, data }), bumpAuthRevision(this.prisma)]);
     if (!count) throw keyNotFound(id);
-    await this.keyCache.invalidate({ apiKeyId: id });
+    this.keyCache.invalidate({ apiKeyId: id });
     return presentApiKey(await this.prisma.apiKey.findUniqueOrThrow({ where: { id }, select: keySelect }));
   }
 
@@ -49,10 +50,13 @@ export class ApiKeysService {
   /** Sets revoked_at once; revoking again answers the same. The guard refuses the key from the next request on. */
   async revoke(id: string) {
     if (!isUuid(id)) throw keyNotFound(id);
-    await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-    const key = await this.prisma.apiKey.findUnique({ where: { id }, select: { id: true, revokedAt: true } });
+    const [, , key] = await this.prisma.$transaction([
+      this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } }),
+      bumpAuthRevision(this.prisma),
+      this.prisma.apiKey.findUnique({ where: { id }, select: { id: true, revokedAt: true } }),
+    ]);
     if (!key) throw keyNotFound(id);
-    await this.keyCache.invalidate({ apiKeyId: key.id });
+    this.keyCache.invalidate({ apiKeyId: key.id });
     return { id: key.id, revoked: true as const, revoked_at: key.revokedAt!.toISOString() };
   }
 

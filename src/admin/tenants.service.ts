@@ -1,3 +1,4 @@
+import { bumpAuthRevision } from '../auth/auth-revision';
 import { KeyCacheService } from '../auth/key-cache.service';
 import { Injectable } from '@nestjs/common';
 import { invalidValue, notFound } from '../common/errors';
@@ -43,8 +44,11 @@ export class TenantsService {
 
   async setStatus(id: string, status: TenantStatus) {
     await this.find(id);
-    const tenant = await this.prisma.tenant.update({ where: { id }, data: { status }, select: tenantSelect });
-    await this.keyCache.invalidate({ tenantId: id });
+    const [tenant] = await this.prisma.$transaction([
+      this.prisma.tenant.update({ where: { id }, data: { status }, select: tenantSelect }),
+      bumpAuthRevision(this.prisma),
+    ]);
+    this.keyCache.invalidate({ tenantId: id });
     return presentTenant(tenant);
   }
 

@@ -40,6 +40,7 @@ export class ApiKeyGuard implements CanActivate {
       req.auth = cached;
       return true;
     }
+    const generation = this.cache.generation;
     const key = await this.prisma.apiKey.findUnique({
       where: { hash },
       select: { id: true, tenantId: true, revokedAt: true, rpmLimit: true, tpmLimit: true, tenant: { select: { status: true } } },
@@ -48,7 +49,7 @@ export class ApiKeyGuard implements CanActivate {
       throw invalidApiKey(`Incorrect API key provided: ${redact(token)}.`);
     }
     req.auth = { tenantId: key.tenantId, apiKeyId: key.id, limits: { rpm: key.rpmLimit, tpm: key.tpmLimit } };
-    this.cache.set(hash, req.auth);
+    this.cache.set(hash, req.auth, generation);
     return true;
   }
 }

@@ -28,6 +28,12 @@ export class Env {
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL: string = 'redis://127.0.0.1:6379';
 
+  /** Longest wait for one Redis command on the request path (ms); past it the call fails (and rate limits fail open). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  REDIS_COMMAND_TIMEOUT_MS: number = 500;
+
   @Matches(/^[A-Za-z0-9_:.-]+$/, { message: 'QUEUE_PREFIX may use letters, digits and _ : . -' })
   QUEUE_PREFIX: string = 'tollgate';
 
@@ -70,6 +76,12 @@ export class Env {
   @IsInt()
   @Min(50)
   CHARGE_RELAY_EVERY_MS: number = 2000;
+
+  /** How often workers re-queue stale invoices and re-register a lost monthly schedule (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  INVOICE_SWEEP_EVERY_MS: number = 30_000;
 
   /** Quiet streams get an SSE comment (`: ping`) this often (ms). */
   @Transform(toInt)

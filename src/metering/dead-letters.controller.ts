@@ -3,8 +3,10 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { AdminGuard } from '../auth/auth.guards';
-import { invalidValue, notFound } from '../common/errors';
+import { invalidValue, notFound, serviceUnavailable } from '../common/errors';
+import { Env } from '../config/env';
 import { ChargeJob, QUEUES } from '../queues/queues';
+import { TimeoutError, withTimeout } from '../redis/with-timeout';
 
 /**
  * The charge queue's dead letters: jobs that failed every attempt (kept, never dropped). After the
@@ -15,14 +17,24 @@ import { ChargeJob, QUEUES } from '../queues/queues';
 @Controller('admin/queues/charges/failed')
 @UseGuards(AdminGuard)
 export class DeadLettersController {
-  constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>) {}
+  constructor(
+    @InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>,
+    private readonly env: Env,
+  ) {}
+
+  /** The queue lives in Redis: a Redis that does not answer is a prompt 503, not a hung admin call. */
+  private redis<T>(call: Promise<T>): Promise<T> {
+    return withTimeout(call, this.env.REDIS_COMMAND_TIMEOUT_MS * 4, 'dead letters').catch((err) => {
+      throw err instanceof TimeoutError ? serviceUnavailable('The queue (Redis) did not answer in time; try again.') : err;
+    });
+  }
 
   @Get()
   @ApiOperation({ summary: 'List charge jobs that failed every attempt' })
   async list(@Query('limit') limit = '100') {
     const n = Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalidValue('limit', 'limit must be an integer between 1 and 1000');
-    const [jobs, total] = await Promise.all([this.charges.getFailed(0, n - 1), this.charges.getFailedCount()]);
+    const [jobs, total] = await this.redis(Promise.all([this.charges.getFailed(0, n - 1), this.charges.getFailedCount()]));
     return {
       data: jobs.map((j) => ({
         id: j.id,
@@ -39,8 +51,8 @@ export class DeadLettersController {
   @ApiOperation({ summary: 'Replay every failed charge job' })
   @HttpCode(200)
   async retryAll() {
-    const jobs = await this.charges.getFailed(0, -1);
-    await Promise.all(jobs.map((j) => j.retry('failed')));
+    const jobs = await this.redis(this.charges.getFailed(0, -1));
+    await this.redis(Promise.all(jobs.map((j) => j.retry('failed'))));
     return { retried: jobs.length };
   }
 
@@ -48,9 +60,9 @@ export class DeadLettersController {
   @ApiOperation({ summary: 'Replay one failed charge job' })
   @HttpCode(200)
   async retry(@Param('id') id: string) {
-    const job = await this.charges.getJob(id);
-    if (!job || !(await job.isFailed())) throw notFound(`No failed charge job with id '${id}'.`);
-    await job.retry('failed');
+    const job = await this.redis(this.charges.getJob(id));
+    if (!job || !(await this.redis(job.isFailed()))) throw notFound(`No failed charge job with id '${id}'.`);
+    await this.redis(job.retry('failed'));
     return { id, retried: true };
   }
 }

@@ -77,6 +77,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimitUnchecked = new Counter({
+    name: 'tollgate_rate_limit_unchecked_total',
+    help: 'Requests let through without a rate limit check because Redis failed or timed out, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'tollgate_queue_jobs',
     help: 'Jobs in each queue by state, read when scraped.',

@@ -65,6 +65,8 @@ export function rateHeaders(limits: KeyLimits, usedRequests: number, usedTokens:
 @Injectable()
 export class RateLimiterService {
   private readonly logger = new Logger(RateLimiterService.name);
+  private lastFailureLog = 0;
+  private unloggedFailures = 0;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -74,11 +76,23 @@ export class RateLimiterService {
     this.redis.defineCommand('tollgateRateLimit', { numberOfKeys: 2, lua: SCRIPT });
   }
 
+  /** Counted every time; logged at most every 10 s (an outage would otherwise log every request). */
+  private failOpen(err: Error) {
+    const reason = /timed? ?out/i.test(err.message) ? 'timeout' : 'error';
+    this.metrics.rateLimitUnchecked.inc({ reason });
+    this.unloggedFailures++;
+    if (Date.now() - this.lastFailureLog < 10_000) return;
+    this.logger.warn(`rate limits not checked for ${this.unloggedFailures} request(s) (${err.message}); letting them through`);
+    this.lastFailureLog = Date.now();
+    this.unloggedFailures = 0;
+  }
+
   /**
    * Counts one request of `tokens` tokens against the key's limits, or throws 429
    * rate_limit_exceeded with retry-after and the x-ratelimit-* headers. Returns the headers to
-   * send on success. If Redis cannot be asked, the request goes through (limits protect capacity;
-   * money is protected by the balance reservation, which lives in Postgres).
+   * send on success. If Redis cannot be asked (an error, or no answer within the client's command
+   * timeout), the request goes through with no x-ratelimit headers: limits protect capacity; money
+   * is protected by the balance reservation, which lives in Postgres.
    */
   async consume(apiKeyId: string, limits: KeyLimits, tokens: number): Promise<Record<string, string>> {
     if (!limits.rpm && !limits.tpm) return {};
@@ -88,7 +102,7 @@ export class RateLimiterService {
     try {
       reply = await (this.redis as any).tollgateRateLimit(`${base}:r`, `${base}:t`, limits.rpm ?? 0, limits.tpm ?? 0, tokens, WINDOW_MS);
     } catch (err) {
-      this.logger.warn(`rate limit not checked (${(err as Error).message}); letting the request through`);
+      this.failOpen(err as Error);
       return {};
     }
     const [allowed, usedRequests, usedTokens, resetMs] = reply;

@@ -14,7 +14,11 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
-/** One shared ioredis connection for caches, pub/sub-free commands and readiness checks. */
+/**
+ * One shared ioredis connection for caches, pub/sub-free commands and readiness checks. Every
+ * command gives up after REDIS_COMMAND_TIMEOUT_MS, so a Redis that stops answering (but keeps the
+ * connection open) never holds a request.
+ */
 @Global()
 @Module({
   providers: [
@@ -22,7 +26,12 @@ class RedisCloser implements OnApplicationShutdown {
       provide: REDIS,
       inject: [Env],
       useFactory: (env: Env) =>
-        new Redis(env.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true }),
+        new Redis(env.REDIS_URL, {
+          lazyConnect: false,
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: true,
+          commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
+        }),
     },
     RedisCloser,
   ],
