@@ -173,3 +173,23 @@ describe('closing the app (private redis-server)', () => {
     }
   });
 });
+
+describe('closing the app while Redis is stopped (private redis-server)', () => {
+  it('drains for at most SHUTDOWN_GRACE_MS, then closes anyway: a stalled Redis cannot hang a shutdown', async () => {
+    const redis = await startPrivateRedis();
+    try {
+      const t = await startApp({ REDIS_URL: redis.url, SHUTDOWN_GRACE_MS: '1000' });
+      await ensureSeedModel(t);
+      const tenant = await t.tenant('1');
+      expect((await ask(t, tenant.key)).status).toBe(200);
+      redis.pause();
+      const started = Date.now();
+      const closed = await Promise.race([t.close().then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+      expect(closed).toBe(true);
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      redis.resume();
+      await redis.kill();
+    }
+  });
+});

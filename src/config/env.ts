@@ -120,6 +120,12 @@ export class Env {
   @Min(100)
   STREAM_WRITE_TIMEOUT_MS: number = 30_000;
 
+  /** On shutdown, running jobs get this long to finish before the queue connections are dropped (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_GRACE_MS: number = 10_000;
+
   /** Largest accepted request body, bytes. */
   @Transform(toInt)
   @IsInt()

@@ -1,6 +1,8 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import { Env } from '../config/env';
+import { closeWithin } from '../queues/close-within';
 import { InvoiceJob, JOBS, QUEUES } from '../queues/queues';
 import { InvoicesService } from './invoices.service';
 
@@ -9,7 +11,10 @@ import { InvoicesService } from './invoices.service';
 export class InvoiceProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger(InvoiceProcessor.name);
 
-  constructor(private readonly invoices: InvoicesService) {
+  constructor(
+    private readonly invoices: InvoicesService,
+    private readonly env: Env,
+  ) {
     super();
   }
 
@@ -44,6 +49,6 @@ export class InvoiceProcessor extends WorkerHost implements BeforeApplicationShu
   }
 
   async beforeApplicationShutdown() {
-    await this.worker.close();
+    await closeWithin('invoice worker', this.worker, this.env.SHUTDOWN_GRACE_MS);
   }
 }

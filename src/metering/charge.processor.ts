@@ -1,6 +1,8 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import { Env } from '../config/env';
+import { closeWithin } from '../queues/close-within';
 import { ChargeJob, QUEUES } from '../queues/queues';
 import { ChargeBatcher } from './charge-batcher';
 
@@ -12,7 +14,10 @@ export const CHARGE_CONCURRENCY = 256;
 export class ChargeProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ChargeProcessor.name);
 
-  constructor(private readonly batcher: ChargeBatcher) {
+  constructor(
+    private readonly batcher: ChargeBatcher,
+    private readonly env: Env,
+  ) {
     super();
   }
 
@@ -30,7 +35,7 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
 
   /** Graceful shutdown: take no new job, let the running ones (and their batch) finish. */
   async beforeApplicationShutdown() {
-    await this.worker.close();
+    await closeWithin('charge worker', this.worker, this.env.SHUTDOWN_GRACE_MS);
   }
 
   /** Rethrows on failure, so BullMQ retries; a charged event makes a repeated job a no-op. */

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { Env } from '../config/env';
+import { QueueCloser } from './queue-closer';
 import { QueueErrorLogger } from './queue-errors';
 import { CHARGE_JOB_OPTIONS, INVOICE_JOB_OPTIONS, QUEUES } from './queues';
 
@@ -28,7 +29,7 @@ export function redisConnection(url: string) {
     BullModule.registerQueue({ name: QUEUES.charges, defaultJobOptions: CHARGE_JOB_OPTIONS }),
     BullModule.registerQueue({ name: QUEUES.invoices, defaultJobOptions: INVOICE_JOB_OPTIONS }),
   ],
-  providers: [QueueErrorLogger],
+  providers: [QueueErrorLogger, QueueCloser],
   exports: [BullModule],
 })
 export class QueuesModule {}
