@@ -46,8 +46,11 @@ export function truncateToTokens(text: string, n: number): string {
   return '';
 }
 
+/** The text a message is counted as, plus MESSAGE_OVERHEAD_TOKENS. */
+export const messageText = (message: PromptMessage) => `${message.role}\n${message.text}`;
+
 export function messageTokens(message: PromptMessage): number {
-  return countTokens(`${message.role}\n${message.text}`) + MESSAGE_OVERHEAD_TOKENS;
+  return countTokens(messageText(message)) + MESSAGE_OVERHEAD_TOKENS;
 }
 
 /**
@@ -58,16 +61,4 @@ export function promptTokens(messages: readonly PromptMessage[]): number {
   let total = 0;
   for (const message of messages) total += messageTokens(message);
   return total;
-}
-
-const countedRequests = new WeakMap<object, number>();
-
-/** promptTokens of a request's messages, counted once per request object (validate, bounds and generate all ask). */
-export function requestPromptTokens(request: { readonly messages: readonly PromptMessage[] }): number {
-  let n = countedRequests.get(request);
-  if (n === undefined) {
-    n = promptTokens(request.messages);
-    countedRequests.set(request, n);
-  }
-  return n;
 }

@@ -9,7 +9,7 @@ import { MeteringService } from '../metering/metering.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { toApiError } from '../common/openai-error.filter';
 import type { ContextCache, GenerateRequest, GenerateResult, Provider, StreamEvent, ThinkingType, Usage } from '../providers/provider';
-import { countTokens } from '../providers/tokenizer';
+import { countTexts } from '../providers/token-counting';
 import { ProvidersService } from '../providers/providers.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import { CreateResponseDto } from './dto/create-response.dto';
@@ -76,9 +76,9 @@ export class ResponsesService {
       stream: dto.stream === true,
       previousCache,
     };
-    provider.validate(request);
+    await provider.validate(request);
 
-    const bounds = provider.usageBounds(request);
+    const bounds = await provider.usageBounds(request);
     const rateHeaders = auth.limits ? await this.rateLimiter.consume(auth.apiKeyId, auth.limits, bounds.inputTokens + bounds.outputTokens) : {};
     // Hold the most this request can cost; the charge releases it, a failure gives it back.
     const maxCost = computeCharge({ inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: bounds.outputTokens, reasoningTokens: 0 }, priceOf(model.price));
@@ -149,8 +149,8 @@ export class ResponsesService {
     }
     // Stopped early: charge what was produced, exactly once.
     const usage =
-      p.provider.partialUsage?.(p.request, builder.reasoningText, builder.text) ??
-      partialUsageByTokenizer(p.inputTokensBound, builder.reasoningText, builder.text);
+      (await p.provider.partialUsage?.(p.request, builder.reasoningText, builder.text)) ??
+      (await partialUsageByTokenizer(p.inputTokensBound, builder.reasoningText, builder.text));
     const status = failure ? 'failed' : 'incomplete';
     const record = toRecord(p, id, status, failure ? null : 'client_disconnected', builder.outputItems('incomplete'), toApiUsage(usage));
     this.metering.enqueueCharge(await this.save(p, record, usage, null));
@@ -252,9 +252,9 @@ function toRecord(
 }
 
 /** A stream's usage when the provider cannot say: the prompt bound, and the texts counted. */
-function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string): Usage {
-  const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
-  return { inputTokens, cachedTokens: 0, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
+async function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string): Promise<Usage> {
+  const [reasoningTokens, textTokens] = await countTexts([reasoning, text]);
+  return { inputTokens, cachedTokens: 0, outputTokens: reasoningTokens + textTokens, reasoningTokens };
 }
 
 const priceOf = (p: PriceVersion): Price => ({ input: p.input, cachedInput: p.cachedInput, output: p.output });

@@ -9,7 +9,8 @@ import type {
   StreamEvent,
   Usage,
 } from '../provider';
-import { countTokens, requestPromptTokens } from '../tokenizer';
+import { requestPromptTokens } from '../token-counting';
+import { countTokens, hasMoreTokensThan } from '../tokenizer';
 import { cachedTokensFor, cacheLeft } from './caching';
 import { deriveSeed, generateTokens, seedOf } from './text-generator';
 
@@ -46,7 +47,7 @@ export function autoThinks(messages: readonly PromptMessage[]): boolean {
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i].role !== 'user') continue;
     const text = messages[i].text;
-    return text.includes('?') || countTokens(text) > 12;
+    return text.includes('?') || hasMoreTokensThan(text, 12);
   }
   return false;
 }
@@ -57,8 +58,8 @@ export class SimulatedProvider implements Provider {
 
   constructor(@Inject(SIMULATED_OPTIONS) private readonly options: SimulatedOptions) {}
 
-  usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number } {
-    const inputTokens = requestPromptTokens(request);
+  async usageBounds(request: GenerateRequest): Promise<{ inputTokens: number; outputTokens: number }> {
+    const inputTokens = await requestPromptTokens(request);
     if (request.caching.enabled && request.caching.prefix) return { inputTokens, outputTokens: 0 };
     const thinks = request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(request.messages));
     const natural = (this.options.outputTokens ?? MAX_NATURAL_TOKENS) + (thinks ? MAX_NATURAL_TOKENS : 0);
@@ -66,7 +67,7 @@ export class SimulatedProvider implements Provider {
     return { inputTokens, outputTokens: Math.max(0, Math.min(natural, cap)) };
   }
 
-  validate(request: GenerateRequest): void {
+  async validate(request: GenerateRequest): Promise<void> {
     const { caching } = request;
     if (!caching.prefix) return;
     if (!caching.enabled) {
@@ -81,7 +82,7 @@ export class SimulatedProvider implements Provider {
         'A prefix cache request (caching.prefix) generates nothing and takes no max_output_tokens.',
       );
     }
-    const tokens = requestPromptTokens(request);
+    const tokens = await requestPromptTokens(request);
     if (tokens < PREFIX_CACHE_MIN_TOKENS) {
       throw invalidValue(
         'input',
@@ -90,8 +91,8 @@ export class SimulatedProvider implements Provider {
     }
   }
 
-  partialUsage(request: GenerateRequest, reasoning: string, text: string): Usage {
-    const inputTokens = requestPromptTokens(request);
+  async partialUsage(request: GenerateRequest, reasoning: string, text: string): Promise<Usage> {
+    const inputTokens = await requestPromptTokens(request);
     const cachedTokens = cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
     const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
     return { inputTokens, cachedTokens, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
@@ -99,13 +100,13 @@ export class SimulatedProvider implements Provider {
 
   async generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
     if (signal?.aborted) throw abortError();
-    const { result } = this.run(request);
+    const counting = requestPromptTokens(request); // counted during the latency wait
     if (this.options.latencyMs > 0) await delay(this.options.latencyMs, undefined, { signal });
-    return result;
+    return this.run(request, await counting).result;
   }
 
   async *stream(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
-    const { result, reasoningPieces, textPieces } = this.run(request);
+    const { result, reasoningPieces, textPieces } = this.run(request, await requestPromptTokens(request));
     if (!(await this.pause(this.options.latencyMs, signal))) return;
     const gap = this.options.tokensPerSecond > 0 ? 1000 / this.options.tokensPerSecond : 0;
     const deltas = [
@@ -134,9 +135,8 @@ export class SimulatedProvider implements Provider {
   }
 
   /** The whole (synchronous, deterministic) generation; pacing is applied by the callers. */
-  private run(request: GenerateRequest): Generation {
+  private run(request: GenerateRequest, inputTokens: number): Generation {
     const { messages, caching } = request;
-    const inputTokens = requestPromptTokens(request);
     const cachedTokens = cachedTokensFor(messages, inputTokens, caching, request.previousCache);
 
     if (caching.enabled && caching.prefix) {
