@@ -16,9 +16,12 @@ export class PoolFullError extends Error {
   }
 }
 
+/** What a worker thread is asked: the token counts of texts, or the jsonDigest of a value. */
+export type PoolJob = { kind: 'count'; texts: string[] } | { kind: 'digest'; value: unknown };
+
 interface Task {
-  texts: string[];
-  resolve: (counts: number[]) => void;
+  job: PoolJob;
+  resolve: (result: any) => void;
   reject: (err: Error) => void;
 }
 
@@ -49,9 +52,9 @@ function startWorker(): Worker {
 }
 
 /**
- * Counts tokens in worker threads, one task per thread at a time, the rest queued up to
- * maxQueue. Threads start on demand and exit when idle; an idle thread does not keep the
- * process alive. close() rejects what is waiting and stops every thread.
+ * Counts tokens (and hashes large prompts) in worker threads, one task per thread at a time, the
+ * rest queued up to maxQueue. Threads start on demand and exit when idle; an idle thread does not
+ * keep the process alive. close() rejects what is waiting and stops every thread.
  */
 export class TokenCountPool {
   private readonly threads = new Set<Thread>();
@@ -66,9 +69,18 @@ export class TokenCountPool {
 
   /** The token count of each text, in order. */
   count(texts: string[]): Promise<number[]> {
+    return this.run({ kind: 'count', texts });
+  }
+
+  /** jsonDigest(value), computed in a thread. */
+  digest(value: unknown): Promise<string> {
+    return this.run({ kind: 'digest', value });
+  }
+
+  private run<T>(job: PoolJob): Promise<T> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error('The token counting pool is closed.'));
-      const task: Task = { texts, resolve, reject };
+      const task: Task = { job, resolve, reject };
       const idle = [...this.threads].find((t) => t.task === null);
       if (idle) return this.assign(idle, task);
       if (this.threads.size < this.options.threads) return this.assign(this.spawn(), task);
@@ -86,10 +98,10 @@ export class TokenCountPool {
   private spawn(): Thread {
     const thread: Thread = { worker: startWorker(), task: null, idleTimer: null };
     this.threads.add(thread);
-    thread.worker.on('message', (counts: number[]) => {
+    thread.worker.on('message', (result: unknown) => {
       const task = thread.task!;
       thread.task = null;
-      task.resolve(counts);
+      task.resolve(result);
       this.next(thread);
     });
     thread.worker.on('error', (err) => this.fail(thread, err));
@@ -102,7 +114,7 @@ export class TokenCountPool {
     thread.idleTimer = null;
     thread.task = task;
     thread.worker.ref();
-    thread.worker.postMessage(task.texts);
+    thread.worker.postMessage(task.job);
   }
 
   private next(thread: Thread) {

@@ -1,3 +1,4 @@
+import { jsonDigest } from './json-digest';
 import { PoolFullError, TokenCountPool } from './token-count-pool';
 import { closeTokenCounting, countTexts, INLINE_MAX_CHARS, promptTokensAsync, requestPromptTokens } from './token-counting';
 import { countTokens, promptTokens } from './tokenizer';
@@ -22,6 +23,11 @@ describe('TokenCountPool', () => {
 
   it('counts exactly as the calling thread does', async () => {
     expect(await pool().count(TEXTS)).toEqual(TEXTS.map(countTokens));
+  });
+
+  it('hashes exactly as the calling thread does', async () => {
+    const value = ['sim-1', TEXTS.map((text) => ['user', text]), 0.5, null, 'enabled'];
+    expect(await pool().digest(value)).toBe(jsonDigest(value));
   });
 
   it('runs at most `threads` threads and refuses work beyond maxQueue', async () => {

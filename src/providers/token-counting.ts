@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { serviceUnavailable } from '../common/errors';
+import { jsonDigest } from './json-digest';
 import type { PromptMessage } from './provider';
 import { PoolFullError, TokenCountPool } from './token-count-pool';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS, messageText } from './tokenizer';
@@ -11,23 +12,39 @@ import { countTokens, MESSAGE_OVERHEAD_TOKENS, messageText } from './tokenizer';
  */
 export const INLINE_MAX_CHARS = 4096;
 
+/** Hashing is cheaper than counting by far: up to this many characters it stays inline. */
+export const INLINE_DIGEST_MAX_CHARS = 256 * 1024;
+
 const POOL_OPTIONS = { threads: Math.min(2, availableParallelism()), maxQueue: 32, idleTimeoutMs: 30_000 };
 
 let pool: TokenCountPool | null = null;
 
-/** The token count of each text, in order; the same counts on any thread. */
-export async function countTexts(texts: string[]): Promise<number[]> {
-  let chars = 0;
-  for (const text of texts) chars += text.length;
-  if (chars <= INLINE_MAX_CHARS) return texts.map(countTokens);
+async function inPool<T>(job: (pool: TokenCountPool) => Promise<T>): Promise<T> {
   pool ??= new TokenCountPool(POOL_OPTIONS);
   try {
-    return await pool.count(texts);
+    return await job(pool);
   } catch (err) {
     if (err instanceof PoolFullError) throw serviceUnavailable('The server is busy counting other large requests; retry shortly.');
     throw err;
   }
 }
+
+const totalLength = (texts: readonly string[]) => texts.reduce((sum, text) => sum + text.length, 0);
+
+/** The token count of each text, in order; the same counts on any thread. */
+export async function countTexts(texts: string[]): Promise<number[]> {
+  if (totalLength(texts) <= INLINE_MAX_CHARS) return texts.map(countTokens);
+  return inPool((p) => p.count(texts));
+}
+
+/** jsonDigest(value), off the event loop when the texts in it (`chars` characters) are many. */
+export async function jsonDigestAsync(value: unknown, chars: number): Promise<string> {
+  if (chars <= INLINE_DIGEST_MAX_CHARS) return jsonDigest(value);
+  return inPool((p) => p.digest(value));
+}
+
+/** The characters of a prompt's texts, for the inline-or-pool choice. */
+export const promptLength = (messages: readonly PromptMessage[]) => totalLength(messages.map((m) => m.text));
 
 /** promptTokens, off the event loop for large prompts. */
 export async function promptTokensAsync(messages: readonly PromptMessage[]): Promise<number> {

@@ -1,6 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { ApiError } from '../../common/errors';
 import type { GenerateRequest, GenerateResult, PromptMessage, StreamEvent } from '../provider';
+import { closeTokenCounting } from '../token-counting';
 import { countTokens, messageTokens, promptTokens, truncateToTokens } from '../tokenizer';
 import { fingerprint } from './caching';
 import {
@@ -486,6 +487,42 @@ describe('SimulatedProvider', () => {
       const started = Date.now();
       await expect(p.generate(request(), controller.signal)).rejects.toMatchObject(aborted);
       expect(Date.now() - started).toBeLessThan(1000);
+    });
+  });
+
+  describe('a large prompt', () => {
+    afterAll(() => closeTokenCounting());
+
+    /** The longest the event loop went without running a 5 ms ticker while `work` ran. */
+    async function longestStall(work: () => Promise<unknown>): Promise<number> {
+      let last = performance.now();
+      let longest = 0;
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 5);
+      try {
+        await work();
+      } finally {
+        clearInterval(ticker);
+      }
+      return Math.max(longest, performance.now() - last);
+    }
+
+    it('is counted and hashed (seed, cache fingerprints) without blocking the event loop', async () => {
+      const big: PromptMessage = { role: 'user', text: 'a'.repeat(8 * 1024 * 1024 - 64) };
+      const previousCache = { messages: 1, tokens: messageTokens(big), fingerprint: fingerprint([big]) };
+      const req = request({ messages: [big, { role: 'user', text: 'And now?' }], caching: session, previousCache });
+      let r: GenerateResult | undefined;
+      const stall = await longestStall(async () => {
+        r = await provider.generate(req);
+      });
+      expect(r!.usage.inputTokens).toBe(promptTokens(req.messages));
+      expect(r!.usage.cachedTokens).toBe(previousCache.tokens);
+      expect(r!.cache!.fingerprint).toBe(fingerprint([...req.messages, { role: 'assistant', text: r!.text! }]));
+      // Hashing 8 MiB three times on the event loop stalled it for well over 100 ms.
+      expect(stall).toBeLessThan(60);
     });
   });
 });

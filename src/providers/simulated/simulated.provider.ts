@@ -12,7 +12,7 @@ import type {
 import { requestPromptTokens } from '../token-counting';
 import { countTokens, hasMoreTokensThan } from '../tokenizer';
 import { cachedTokensFor, cacheLeft } from './caching';
-import { deriveSeed, generateTokens, seedOf } from './text-generator';
+import { deriveSeed, generateTokens, seedOfOffLoop } from './text-generator';
 
 export const SIMULATED_OPTIONS = Symbol('SIMULATED_OPTIONS');
 
@@ -93,20 +93,21 @@ export class SimulatedProvider implements Provider {
 
   async partialUsage(request: GenerateRequest, reasoning: string, text: string): Promise<Usage> {
     const inputTokens = await requestPromptTokens(request);
-    const cachedTokens = cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
+    const cachedTokens = await cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
     const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
     return { inputTokens, cachedTokens, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
   }
 
   async generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
     if (signal?.aborted) throw abortError();
-    const counting = requestPromptTokens(request); // counted during the latency wait
-    if (this.options.latencyMs > 0) await delay(this.options.latencyMs, undefined, { signal });
-    return this.run(request, await counting).result;
+    // The prompt is counted and hashed during the latency wait.
+    const wait = this.options.latencyMs > 0 ? delay(this.options.latencyMs, undefined, { signal }) : null;
+    const [, generation] = await Promise.all([wait, this.run(request)]);
+    return generation.result;
   }
 
   async *stream(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
-    const { result, reasoningPieces, textPieces } = this.run(request, await requestPromptTokens(request));
+    const { result, reasoningPieces, textPieces } = await this.run(request);
     if (!(await this.pause(this.options.latencyMs, signal))) return;
     const gap = this.options.tokensPerSecond > 0 ? 1000 / this.options.tokensPerSecond : 0;
     const deltas = [
@@ -134,10 +135,11 @@ export class SimulatedProvider implements Provider {
     }
   }
 
-  /** The whole (synchronous, deterministic) generation; pacing is applied by the callers. */
-  private run(request: GenerateRequest, inputTokens: number): Generation {
+  /** The whole deterministic generation; pacing is applied by the callers. */
+  private async run(request: GenerateRequest): Promise<Generation> {
     const { messages, caching } = request;
-    const cachedTokens = cachedTokensFor(messages, inputTokens, caching, request.previousCache);
+    const inputTokens = await requestPromptTokens(request);
+    const cachedTokens = await cachedTokensFor(messages, inputTokens, caching, request.previousCache);
 
     if (caching.enabled && caching.prefix) {
       return {
@@ -147,14 +149,14 @@ export class SimulatedProvider implements Provider {
           status: 'completed',
           incompleteReason: null,
           usage: { inputTokens, cachedTokens, outputTokens: 0, reasoningTokens: 0 },
-          cache: cacheLeft(messages, inputTokens, caching, null),
+          cache: await cacheLeft(messages, inputTokens, caching, null),
         },
         reasoningPieces: [],
         textPieces: [],
       };
     }
 
-    const seed = seedOf(request);
+    const seed = await seedOfOffLoop(request);
     const seed2 = deriveSeed(seed);
     const thinks =
       request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(messages));
@@ -184,7 +186,7 @@ export class SimulatedProvider implements Provider {
           outputTokens: reasoningTokens + textTokens,
           reasoningTokens,
         },
-        cache: cacheLeft(messages, inputTokens, caching, text),
+        cache: await cacheLeft(messages, inputTokens, caching, text),
       },
       reasoningPieces,
       textPieces,
