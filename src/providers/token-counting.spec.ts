@@ -40,6 +40,16 @@ describe('TokenCountPool', () => {
     for (const counts of await Promise.all(accepted)) expect(counts).toEqual([expected]);
   });
 
+  it('fails only the task whose thread died, and carries on with a new thread', async () => {
+    const p = pool({ threads: 1 });
+    // JSON.stringify throws on a BigInt inside the thread: an uncaught error ends that thread.
+    const outcomes = Promise.allSettled([p.digest(10n), p.count(['after the crash'])]);
+    const [crashed, next] = await outcomes;
+    expect(crashed.status).toBe('rejected');
+    expect(next).toEqual({ status: 'fulfilled', value: [countTokens('after the crash')] });
+    expect(p.threadCount).toBe(1);
+  });
+
   it('lets idle threads go, and starts one again when needed', async () => {
     const p = pool({ idleTimeoutMs: 50 });
     await p.count(['hello']);
