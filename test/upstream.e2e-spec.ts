@@ -555,11 +555,11 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
     }
   });
 
-  it('usageBounds: the prompt estimate and max_output_tokens, else the provider default', () => {
+  it('usageBounds: the prompt estimate and max_output_tokens, else the provider default', async () => {
     const req = request();
-    expect(provider.usageBounds(req)).toEqual({ inputTokens: promptTokenBound(req), outputTokens: 4096 });
+    expect(await provider.usageBounds(req)).toEqual({ inputTokens: promptTokenBound(req), outputTokens: 4096 });
     expect(promptTokenBound(req)).toBeGreaterThanOrEqual(promptTokens(req.messages));
-    expect(provider.usageBounds(request({ maxOutputTokens: 12 })).outputTokens).toBe(12);
+    expect((await provider.usageBounds(request({ maxOutputTokens: 12 }))).outputTokens).toBe(12);
   });
 
   it('refuses new requests after close()', async () => {

@@ -13,7 +13,7 @@ import { UsageSpool } from './usage-spool';
 interface LiveRequest {
   bounds: UsageBounds;
   /** The usage so far (a stream: what it has produced; otherwise the prompt). */
-  usage: () => Usage;
+  usage: () => Usage | Promise<Usage>;
 }
 
 /**
@@ -90,12 +90,9 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async checkpoint() {
     if (!this.live.size) return;
-    const ids: string[] = [];
-    const usages: Usage[] = [];
-    for (const [id, request] of this.live) {
-      ids.push(id);
-      usages.push(boundUsage(request.usage(), request.bounds).billable);
-    }
+    const live = [...this.live];
+    const ids = live.map(([id]) => id);
+    const usages = await Promise.all(live.map(async ([, request]) => boundUsage(await request.usage(), request.bounds).billable));
     const col = (f: (u: Usage) => number) => usages.map(f);
     const lease = `${this.env.REQUEST_LEASE_MS} milliseconds`;
     await this.prisma.$executeRaw`

@@ -90,18 +90,18 @@ export interface Provider {
    * Throws ApiError (400 with `param`) for a request this provider refuses, before any work;
    * called before the balance is reserved so a refused request costs nothing.
    */
-  validate(request: GenerateRequest): void;
+  validate(request: GenerateRequest): void | Promise<void>;
   /**
    * Upper bounds of this request's usage (never below what it will really use), for the balance
-   * reservation taken before the model runs.
+   * reservation taken before the model runs. Async: a large prompt is counted off the event loop.
    */
-  usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number };
+  usageBounds(request: GenerateRequest): Promise<{ inputTokens: number; outputTokens: number }>;
   /**
    * The usage of a stream that stopped early (client gone, upstream failed) after producing
    * `reasoning` and `text`. Optional: without it the gateway counts the texts with the tokenizer
    * and takes the prompt from usageBounds, with nothing cached.
    */
-  partialUsage?(request: GenerateRequest, reasoning: string, text: string): Usage;
+  partialUsage?(request: GenerateRequest, reasoning: string, text: string): Promise<Usage>;
   generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult>;
   stream(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<StreamEvent>;
 }

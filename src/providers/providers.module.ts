@@ -1,10 +1,18 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Env } from '../config/env';
 import { OpenAICompatibleProvider } from './openai-compatible/openai-compatible.provider';
 import type { Provider } from './provider';
 import { loadProvidersFile, ProvidersFileError } from './providers-file';
 import { ProvidersService, UPSTREAM_PROVIDERS } from './providers.service';
 import { SIMULATED_OPTIONS, SimulatedProvider } from './simulated/simulated.provider';
+import { closeTokenCounting } from './token-counting';
+
+@Injectable()
+class TokenCountingShutdown implements OnApplicationShutdown {
+  onApplicationShutdown() {
+    return closeTokenCounting();
+  }
+}
 
 @Global()
 @Module({
@@ -36,6 +44,7 @@ import { SIMULATED_OPTIONS, SimulatedProvider } from './simulated/simulated.prov
     },
     SimulatedProvider,
     ProvidersService,
+    TokenCountingShutdown,
   ],
   exports: [ProvidersService],
 })

@@ -6,7 +6,6 @@ import {
   MESSAGE_OVERHEAD_TOKENS,
   messageTokens,
   promptTokens,
-  requestPromptTokens,
   truncateToTokens,
 } from './tokenizer';
 
@@ -89,15 +88,5 @@ describe('tokenizer', () => {
       // Not the tokens of the concatenated text: framing is per message.
       expect(promptTokens([user, user])).toBe(2 * messageTokens(user));
     });
-  });
-});
-
-describe('requestPromptTokens', () => {
-  it('counts a request once and equals promptTokens', () => {
-    const request = { messages: [{ role: 'user' as const, text: 'hello there' }] };
-    expect(requestPromptTokens(request)).toBe(promptTokens(request.messages));
-    (request.messages as any).push({ role: 'user', text: 'more text that would change the count' });
-    // Same request object: the first count is kept (requests are not changed after they are built).
-    expect(requestPromptTokens(request)).toBe(promptTokens(request.messages.slice(0, 1)));
   });
 });

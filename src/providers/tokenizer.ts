@@ -1,5 +1,6 @@
 import { countTokens as libCount, decode, encode } from 'gpt-tokenizer';
 import type { PromptMessage } from './provider';
+import { countingSegments } from './token-pieces';
 
 /** Special-token strings in user text (e.g. "<|endoftext|>") are plain text, never an error. */
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
@@ -7,13 +8,26 @@ const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 /** Per-message framing overhead added to every prompt message. */
 export const MESSAGE_OVERHEAD_TOKENS = 3;
 
-/** Tokens of `text` in the o200k encoding. */
+/** The most bytes (so also UTF-16 units) one o200k token stands for: 128 spaces. */
+export const MAX_TOKEN_BYTES = 128;
+
+/** Tokens of `text` in the o200k encoding, in time linear in its length (see countingSegments). */
 export function countTokens(text: string): number {
-  return text.length === 0 ? 0 : libCount(text, PLAIN_TEXT);
+  let total = 0;
+  for (const segment of countingSegments(text)) total += libCount(segment, PLAIN_TEXT);
+  return total;
 }
 
 export function encodeTokens(text: string): number[] {
-  return encode(text, PLAIN_TEXT);
+  return countingSegments(text).flatMap((segment) => encode(segment, PLAIN_TEXT));
+}
+
+/**
+ * countTokens(text) > n, without counting a long text: a text longer than n * MAX_TOKEN_BYTES
+ * units cannot fit in n tokens.
+ */
+export function hasMoreTokensThan(text: string, n: number): boolean {
+  return text.length > n * MAX_TOKEN_BYTES || countTokens(text) > n;
 }
 
 /**
@@ -32,8 +46,11 @@ export function truncateToTokens(text: string, n: number): string {
   return '';
 }
 
+/** The text a message is counted as, plus MESSAGE_OVERHEAD_TOKENS. */
+export const messageText = (message: PromptMessage) => `${message.role}\n${message.text}`;
+
 export function messageTokens(message: PromptMessage): number {
-  return countTokens(`${message.role}\n${message.text}`) + MESSAGE_OVERHEAD_TOKENS;
+  return countTokens(messageText(message)) + MESSAGE_OVERHEAD_TOKENS;
 }
 
 /**
@@ -44,16 +61,4 @@ export function promptTokens(messages: readonly PromptMessage[]): number {
   let total = 0;
   for (const message of messages) total += messageTokens(message);
   return total;
-}
-
-const countedRequests = new WeakMap<object, number>();
-
-/** promptTokens of a request's messages, counted once per request object (validate, bounds and generate all ask). */
-export function requestPromptTokens(request: { readonly messages: readonly PromptMessage[] }): number {
-  let n = countedRequests.get(request);
-  if (n === undefined) {
-    n = promptTokens(request.messages);
-    countedRequests.set(request, n);
-  }
-  return n;
 }

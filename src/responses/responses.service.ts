@@ -12,6 +12,7 @@ import { UsageRecorder } from '../metering/usage-recorder';
 import { MetricsService } from '../metrics/metrics.service';
 import { toApiError } from '../common/openai-error.filter';
 import type { ContextCache, GenerateRequest, GenerateResult, Provider, StreamEvent, ThinkingType, Usage } from '../providers/provider';
+import { countTexts } from '../providers/token-counting';
 import { countTokens } from '../providers/tokenizer';
 import { ProvidersService } from '../providers/providers.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
@@ -83,9 +84,9 @@ export class ResponsesService {
       stream: dto.stream === true,
       previousCache,
     };
-    provider.validate(request);
+    await provider.validate(request);
 
-    const bounds = provider.usageBounds(request);
+    const bounds = await provider.usageBounds(request);
     const rateHeaders = auth.limits ? await this.rateLimiter.consume(auth.apiKeyId, auth.limits, bounds.inputTokens + bounds.outputTokens) : {};
     // Hold the most this request can cost (input at the dearer of the two input prices, so no mix
     // of cached and uncached tokens can exceed it); the charge releases it, a failure gives it back.
@@ -196,7 +197,7 @@ export class ResponsesService {
       cache = result.cache;
     } else {
       // Stopped early: charge what was produced, exactly once.
-      usage = partial();
+      usage = await partial();
       const status = failure ? 'failed' : 'incomplete';
       const reason = failure ? null : overBound ? 'max_output_tokens' : 'client_disconnected';
       record = toRecord(p, status, reason, builder.outputItems('incomplete'), toApiUsage(boundUsage(usage, p.bounds).billable));
@@ -344,9 +345,9 @@ class OutputLimit {
 }
 
 /** A stream's usage when the provider cannot say: the prompt bound, and the texts counted. */
-function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string): Usage {
-  const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
-  return { inputTokens, cachedTokens: 0, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
+async function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string): Promise<Usage> {
+  const [reasoningTokens, textTokens] = await countTexts([reasoning, text]);
+  return { inputTokens, cachedTokens: 0, outputTokens: reasoningTokens + textTokens, reasoningTokens };
 }
 
 const priceOf = (p: PriceVersion): Price => ({ input: p.input, cachedInput: p.cachedInput, output: p.output });

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { ApiError } from '../../common/errors';
 import type { GenerateRequest, GenerateResult, Provider, StreamEvent } from '../provider';
 import type { OpenAIProviderConfig } from '../providers-file';
-import { requestPromptTokens } from '../tokenizer';
+import { requestPromptTokens } from '../token-counting';
 import { mapUpstreamStream } from './sse';
 import { errorCode, isAbortError, transportError, upstreamError, upstreamStatusError } from './upstream-errors';
 import { buildRequestBody, resultFromResponse } from './wire';
@@ -63,7 +63,7 @@ export class OpenAICompatibleProvider implements Provider {
    * byte, plus room for each message's framing tokens. Output: the request's max_output_tokens,
    * else the provider's `max_output_tokens` (4096 by default), sent upstream as the cap.
    */
-  usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number } {
+  async usageBounds(request: GenerateRequest): Promise<{ inputTokens: number; outputTokens: number }> {
     return {
       inputTokens: promptTokenBound(request),
       outputTokens: request.maxOutputTokens ?? this.config.maxOutputTokens,
@@ -85,7 +85,7 @@ export class OpenAICompatibleProvider implements Provider {
       this.logger.warn(`upstream answered ${response.statusCode} with a body that is not JSON`);
       throw upstreamError('The upstream provider returned an unreadable response.');
     }
-    return resultFromResponse(parsed, request, requestPromptTokens(request));
+    return resultFromResponse(parsed, request, await requestPromptTokens(request));
   }
 
   /**
@@ -106,13 +106,13 @@ export class OpenAICompatibleProvider implements Provider {
       const contentType = String(response.headers['content-type'] ?? '');
       if (contentType.includes('application/json')) {
         // An upstream that ignored stream: true and answered with the whole Response.
-        const result = resultFromResponse(JSON.parse(await body.text()), request, requestPromptTokens(request));
+        const result = resultFromResponse(JSON.parse(await body.text()), request, await requestPromptTokens(request));
         if (result.reasoning) yield { type: 'reasoning.delta', delta: result.reasoning };
         if (result.text) yield { type: 'text.delta', delta: result.text };
         yield { type: 'done', result };
         return;
       }
-      yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], promptTokenCount: requestPromptTokens(request) });
+      yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], promptTokenCount: await requestPromptTokens(request) });
     } catch (err) {
       if (signal?.aborted) return;
       if (err instanceof SyntaxError) throw upstreamError('The upstream provider returned an unreadable response.');

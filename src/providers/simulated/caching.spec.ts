@@ -1,4 +1,4 @@
-import type { CachingOptions, PromptMessage } from '../provider';
+import type { CachingOptions, ContextCache, PromptMessage } from '../provider';
 import { messageTokens, promptTokens } from '../tokenizer';
 import { cachedTokensFor, cacheLeft, fingerprint } from './caching';
 
@@ -36,29 +36,32 @@ describe('caching rules', () => {
   describe('cacheLeft', () => {
     const tokens = promptTokens(turn1);
 
-    it('is null without caching', () => {
-      expect(cacheLeft(turn1, tokens, off, 'Blue.')).toBeNull();
+    it('is null without caching', async () => {
+      expect(await cacheLeft(turn1, tokens, off, 'Blue.')).toBeNull();
     });
 
-    it('caches the prompt plus the answer for a session cache', () => {
+    it('caches the prompt plus the answer for a session cache', async () => {
       const answer: PromptMessage = { role: 'assistant', text: 'Blue.' };
-      expect(cacheLeft(turn1, tokens, on, 'Blue.')).toEqual({
+      expect(await cacheLeft(turn1, tokens, on, 'Blue.')).toEqual({
         messages: 3,
         tokens: tokens + messageTokens(answer),
         fingerprint: fingerprint([...turn1, answer]),
       });
     });
 
-    it('caches only the prompt when there is no answer text, or for a prefix cache', () => {
+    it('caches only the prompt when there is no answer text, or for a prefix cache', async () => {
       const promptOnly = { messages: 2, tokens, fingerprint: fingerprint(turn1) };
-      expect(cacheLeft(turn1, tokens, on, null)).toEqual(promptOnly);
-      expect(cacheLeft(turn1, tokens, prefix, null)).toEqual(promptOnly);
-      expect(cacheLeft(turn1, tokens, prefix, 'ignored')).toEqual(promptOnly);
+      expect(await cacheLeft(turn1, tokens, on, null)).toEqual(promptOnly);
+      expect(await cacheLeft(turn1, tokens, prefix, null)).toEqual(promptOnly);
+      expect(await cacheLeft(turn1, tokens, prefix, 'ignored')).toEqual(promptOnly);
     });
   });
 
   describe('cachedTokensFor', () => {
-    const left = cacheLeft(turn1, promptTokens(turn1), on, 'Blue.')!;
+    let left: ContextCache;
+    beforeAll(async () => {
+      left = (await cacheLeft(turn1, promptTokens(turn1), on, 'Blue.'))!;
+    });
     const turn2: PromptMessage[] = [
       ...turn1,
       { role: 'assistant', text: 'Blue.' },
@@ -66,30 +69,30 @@ describe('caching rules', () => {
     ];
     const input2 = promptTokens(turn2);
 
-    it('hits when the leading messages match the previous cache', () => {
-      expect(cachedTokensFor(turn2, input2, on, left)).toBe(left.tokens);
+    it('hits when the leading messages match the previous cache', async () => {
+      expect(await cachedTokensFor(turn2, input2, on, left)).toBe(left.tokens);
       expect(left.tokens).toBeLessThan(input2);
       expect(left.tokens).toBe(promptTokens(turn2.slice(0, 3)));
       // A prefix-cache request can hit too.
-      expect(cachedTokensFor(turn2, input2, prefix, left)).toBe(left.tokens);
+      expect(await cachedTokensFor(turn2, input2, prefix, left)).toBe(left.tokens);
       // The exact same context (nothing new) is fully cached.
       const same = turn2.slice(0, 3);
-      expect(cachedTokensFor(same, promptTokens(same), on, left)).toBe(promptTokens(same));
+      expect(await cachedTokensFor(same, promptTokens(same), on, left)).toBe(promptTokens(same));
     });
 
-    it('misses without caching or without a previous cache', () => {
-      expect(cachedTokensFor(turn2, input2, off, left)).toBe(0);
-      expect(cachedTokensFor(turn2, input2, on, null)).toBe(0);
-      expect(cachedTokensFor(turn2, input2, on, undefined)).toBe(0);
+    it('misses without caching or without a previous cache', async () => {
+      expect(await cachedTokensFor(turn2, input2, off, left)).toBe(0);
+      expect(await cachedTokensFor(turn2, input2, on, null)).toBe(0);
+      expect(await cachedTokensFor(turn2, input2, on, undefined)).toBe(0);
     });
 
-    it('misses when the prefix differs (other instructions, edited answer, too short)', () => {
+    it('misses when the prefix differs (other instructions, edited answer, too short)', async () => {
       const otherInstructions = [{ role: 'system' as const, text: 'Be verbose.' }, ...turn2.slice(1)];
-      expect(cachedTokensFor(otherInstructions, promptTokens(otherInstructions), on, left)).toBe(0);
+      expect(await cachedTokensFor(otherInstructions, promptTokens(otherInstructions), on, left)).toBe(0);
       const editedAnswer = [...turn1, { role: 'assistant' as const, text: 'Red.' }, turn2[3]];
-      expect(cachedTokensFor(editedAnswer, promptTokens(editedAnswer), on, left)).toBe(0);
-      expect(cachedTokensFor(turn1, promptTokens(turn1), on, left)).toBe(0);
-      expect(cachedTokensFor(turn2, input2, on, { ...left, fingerprint: 'f'.repeat(64) })).toBe(0);
+      expect(await cachedTokensFor(editedAnswer, promptTokens(editedAnswer), on, left)).toBe(0);
+      expect(await cachedTokensFor(turn1, promptTokens(turn1), on, left)).toBe(0);
+      expect(await cachedTokensFor(turn2, input2, on, { ...left, fingerprint: 'f'.repeat(64) })).toBe(0);
     });
   });
 });

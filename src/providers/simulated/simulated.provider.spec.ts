@@ -1,6 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { ApiError } from '../../common/errors';
 import type { GenerateRequest, GenerateResult, PromptMessage, StreamEvent } from '../provider';
+import { closeTokenCounting } from '../token-counting';
 import { countTokens, messageTokens, promptTokens, truncateToTokens } from '../tokenizer';
 import { fingerprint } from './caching';
 import {
@@ -27,7 +28,7 @@ const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({
   ...over,
 });
 const gen = (over: Partial<GenerateRequest> = {}) => provider.generate(request(over));
-const validate = (over: Partial<GenerateRequest>) => () => provider.validate(request(over));
+const validate = (over: Partial<GenerateRequest>) => provider.validate(request(over));
 const thinking = (over: Partial<GenerateRequest> = {}) => request({ thinking: 'enabled', ...over });
 const session = { enabled: true, prefix: false };
 const prefixCache = { enabled: true, prefix: true };
@@ -48,10 +49,10 @@ async function collect(iterable: AsyncIterable<StreamEvent>) {
   return { events, reasoning: join('reasoning.delta'), text: join('text.delta'), done };
 }
 
-const expectApiError = (fn: () => void, param: string, message?: RegExp) => {
+const expectApiError = async (validation: Promise<void>, param: string, message?: RegExp) => {
   let error: unknown;
   try {
-    fn();
+    await validation;
   } catch (e) {
     error = e;
   }
@@ -236,7 +237,7 @@ describe('SimulatedProvider', () => {
 
     it('caches the whole prompt and generates nothing', async () => {
       const req = thinking({ messages, caching: prefixCache });
-      expect(() => provider.validate(req)).not.toThrow();
+      await expect(provider.validate(req)).resolves.toBeUndefined();
       const r = await provider.generate(req);
       expect(r).toEqual({
         reasoning: null,
@@ -250,31 +251,31 @@ describe('SimulatedProvider', () => {
       expect((await p.generate(req)).usage.outputTokens).toBe(0);
     });
 
-    it('needs at least 256 input tokens', () => {
-      expect(validate({ messages: promptOf(256), caching: prefixCache })).not.toThrow();
-      expectApiError(
+    it('needs at least 256 input tokens', async () => {
+      await expect(validate({ messages: promptOf(256), caching: prefixCache })).resolves.toBeUndefined();
+      await expectApiError(
         validate({ messages: promptOf(255), caching: prefixCache }),
         'input',
         /at least 256 input tokens.*255/,
       );
-      expectApiError(validate({ caching: prefixCache }), 'input', /256/);
+      await expectApiError(validate({ caching: prefixCache }), 'input', /256/);
     });
 
-    it('refuses max_output_tokens, streaming, and prefix without caching', () => {
-      expectApiError(
+    it('refuses max_output_tokens, streaming, and prefix without caching', async () => {
+      await expectApiError(
         validate({ messages, caching: prefixCache, maxOutputTokens: 100 }),
         'max_output_tokens',
       );
-      expectApiError(validate({ messages, caching: prefixCache, stream: true }), 'stream');
-      expectApiError(
+      await expectApiError(validate({ messages, caching: prefixCache, stream: true }), 'stream');
+      await expectApiError(
         validate({ messages, caching: { enabled: false, prefix: true } }),
         'caching.prefix',
       );
     });
 
-    it('accepts ordinary requests', () => {
+    it('accepts ordinary requests', async () => {
       for (const caching of [session, { enabled: false, prefix: false }]) {
-        expect(validate({ caching, stream: true, maxOutputTokens: 5 })).not.toThrow();
+        await expect(validate({ caching, stream: true, maxOutputTokens: 5 })).resolves.toBeUndefined();
       }
     });
 
@@ -360,7 +361,7 @@ describe('SimulatedProvider', () => {
       for (const text of prompts) {
         for (const v of variants) {
           const req = request({ messages: [{ role: 'user', text }], ...v });
-          const bounds = provider.usageBounds(req);
+          const bounds = await provider.usageBounds(req);
           const { usage } = await provider.generate(req);
           expect(bounds.inputTokens).toBe(usage.inputTokens);
           expect(bounds.outputTokens).toBeGreaterThanOrEqual(usage.outputTokens);
@@ -370,14 +371,14 @@ describe('SimulatedProvider', () => {
 
     it('is tight where the answer length is fixed', async () => {
       const fixed = new SimulatedProvider({ ...fast, outputTokens: 20 });
-      expect(fixed.usageBounds(request()).outputTokens).toBe(20);
-      expect(fixed.usageBounds(request({ maxOutputTokens: 5 })).outputTokens).toBe(5);
-      expect(provider.usageBounds(request()).outputTokens).toBe(63);
-      expect(provider.usageBounds(request({ thinking: 'enabled' })).outputTokens).toBe(126);
+      expect((await fixed.usageBounds(request())).outputTokens).toBe(20);
+      expect((await fixed.usageBounds(request({ maxOutputTokens: 5 }))).outputTokens).toBe(5);
+      expect((await provider.usageBounds(request())).outputTokens).toBe(63);
+      expect((await provider.usageBounds(request({ thinking: 'enabled' }))).outputTokens).toBe(126);
     });
 
-    it('bounds a prefix cache request to no output', () => {
-      expect(provider.usageBounds(request({ messages: promptOf(300), caching: prefixCache })).outputTokens).toBe(0);
+    it('bounds a prefix cache request to no output', async () => {
+      expect((await provider.usageBounds(request({ messages: promptOf(300), caching: prefixCache }))).outputTokens).toBe(0);
     });
   });
 
@@ -486,6 +487,42 @@ describe('SimulatedProvider', () => {
       const started = Date.now();
       await expect(p.generate(request(), controller.signal)).rejects.toMatchObject(aborted);
       expect(Date.now() - started).toBeLessThan(1000);
+    });
+  });
+
+  describe('a large prompt', () => {
+    afterAll(() => closeTokenCounting());
+
+    /** The longest the event loop went without running a 5 ms ticker while `work` ran. */
+    async function longestStall(work: () => Promise<unknown>): Promise<number> {
+      let last = performance.now();
+      let longest = 0;
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 5);
+      try {
+        await work();
+      } finally {
+        clearInterval(ticker);
+      }
+      return Math.max(longest, performance.now() - last);
+    }
+
+    it('is counted and hashed (seed, cache fingerprints) without blocking the event loop', async () => {
+      const big: PromptMessage = { role: 'user', text: 'a'.repeat(8 * 1024 * 1024 - 64) };
+      const previousCache = { messages: 1, tokens: messageTokens(big), fingerprint: fingerprint([big]) };
+      const req = request({ messages: [big, { role: 'user', text: 'And now?' }], caching: session, previousCache });
+      let r: GenerateResult | undefined;
+      const stall = await longestStall(async () => {
+        r = await provider.generate(req);
+      });
+      expect(r!.usage.inputTokens).toBe(promptTokens(req.messages));
+      expect(r!.usage.cachedTokens).toBe(previousCache.tokens);
+      expect(r!.cache!.fingerprint).toBe(fingerprint([...req.messages, { role: 'assistant', text: r!.text! }]));
+      // Hashing 8 MiB three times on the event loop stalled it for well over 100 ms.
+      expect(stall).toBeLessThan(60);
     });
   });
 });

@@ -9,9 +9,10 @@ import type {
   StreamEvent,
   Usage,
 } from '../provider';
-import { countTokens, requestPromptTokens } from '../tokenizer';
+import { requestPromptTokens } from '../token-counting';
+import { countTokens, hasMoreTokensThan } from '../tokenizer';
 import { cachedTokensFor, cacheLeft } from './caching';
-import { deriveSeed, generateTokens, seedOf } from './text-generator';
+import { deriveSeed, generateTokens, seedOfOffLoop } from './text-generator';
 
 export const SIMULATED_OPTIONS = Symbol('SIMULATED_OPTIONS');
 
@@ -46,7 +47,7 @@ export function autoThinks(messages: readonly PromptMessage[]): boolean {
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i].role !== 'user') continue;
     const text = messages[i].text;
-    return text.includes('?') || countTokens(text) > 12;
+    return text.includes('?') || hasMoreTokensThan(text, 12);
   }
   return false;
 }
@@ -57,8 +58,8 @@ export class SimulatedProvider implements Provider {
 
   constructor(@Inject(SIMULATED_OPTIONS) private readonly options: SimulatedOptions) {}
 
-  usageBounds(request: GenerateRequest): { inputTokens: number; outputTokens: number } {
-    const inputTokens = requestPromptTokens(request);
+  async usageBounds(request: GenerateRequest): Promise<{ inputTokens: number; outputTokens: number }> {
+    const inputTokens = await requestPromptTokens(request);
     if (request.caching.enabled && request.caching.prefix) return { inputTokens, outputTokens: 0 };
     const thinks = request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(request.messages));
     const natural = (this.options.outputTokens ?? MAX_NATURAL_TOKENS) + (thinks ? MAX_NATURAL_TOKENS : 0);
@@ -66,7 +67,7 @@ export class SimulatedProvider implements Provider {
     return { inputTokens, outputTokens: Math.max(0, Math.min(natural, cap)) };
   }
 
-  validate(request: GenerateRequest): void {
+  async validate(request: GenerateRequest): Promise<void> {
     const { caching } = request;
     if (!caching.prefix) return;
     if (!caching.enabled) {
@@ -81,7 +82,7 @@ export class SimulatedProvider implements Provider {
         'A prefix cache request (caching.prefix) generates nothing and takes no max_output_tokens.',
       );
     }
-    const tokens = requestPromptTokens(request);
+    const tokens = await requestPromptTokens(request);
     if (tokens < PREFIX_CACHE_MIN_TOKENS) {
       throw invalidValue(
         'input',
@@ -90,22 +91,23 @@ export class SimulatedProvider implements Provider {
     }
   }
 
-  partialUsage(request: GenerateRequest, reasoning: string, text: string): Usage {
-    const inputTokens = requestPromptTokens(request);
-    const cachedTokens = cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
+  async partialUsage(request: GenerateRequest, reasoning: string, text: string): Promise<Usage> {
+    const inputTokens = await requestPromptTokens(request);
+    const cachedTokens = await cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
     const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
     return { inputTokens, cachedTokens, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
   }
 
   async generate(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
     if (signal?.aborted) throw abortError();
-    const { result } = this.run(request);
-    if (this.options.latencyMs > 0) await delay(this.options.latencyMs, undefined, { signal });
-    return result;
+    // The prompt is counted and hashed during the latency wait.
+    const wait = this.options.latencyMs > 0 ? delay(this.options.latencyMs, undefined, { signal }) : null;
+    const [, generation] = await Promise.all([wait, this.run(request)]);
+    return generation.result;
   }
 
   async *stream(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
-    const { result, reasoningPieces, textPieces } = this.run(request);
+    const { result, reasoningPieces, textPieces } = await this.run(request);
     if (!(await this.pause(this.options.latencyMs, signal))) return;
     const gap = this.options.tokensPerSecond > 0 ? 1000 / this.options.tokensPerSecond : 0;
     const deltas = [
@@ -133,11 +135,11 @@ export class SimulatedProvider implements Provider {
     }
   }
 
-  /** The whole (synchronous, deterministic) generation; pacing is applied by the callers. */
-  private run(request: GenerateRequest): Generation {
+  /** The whole deterministic generation; pacing is applied by the callers. */
+  private async run(request: GenerateRequest): Promise<Generation> {
     const { messages, caching } = request;
-    const inputTokens = requestPromptTokens(request);
-    const cachedTokens = cachedTokensFor(messages, inputTokens, caching, request.previousCache);
+    const inputTokens = await requestPromptTokens(request);
+    const cachedTokens = await cachedTokensFor(messages, inputTokens, caching, request.previousCache);
 
     if (caching.enabled && caching.prefix) {
       return {
@@ -147,14 +149,14 @@ export class SimulatedProvider implements Provider {
           status: 'completed',
           incompleteReason: null,
           usage: { inputTokens, cachedTokens, outputTokens: 0, reasoningTokens: 0 },
-          cache: cacheLeft(messages, inputTokens, caching, null),
+          cache: await cacheLeft(messages, inputTokens, caching, null),
         },
         reasoningPieces: [],
         textPieces: [],
       };
     }
 
-    const seed = seedOf(request);
+    const seed = await seedOfOffLoop(request);
     const seed2 = deriveSeed(seed);
     const thinks =
       request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(messages));
@@ -184,7 +186,7 @@ export class SimulatedProvider implements Provider {
           outputTokens: reasoningTokens + textTokens,
           reasoningTokens,
         },
-        cache: cacheLeft(messages, inputTokens, caching, text),
+        cache: await cacheLeft(messages, inputTokens, caching, text),
       },
       reasoningPieces,
       textPieces,

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { jsonDigest } from '../json-digest';
 import type { GenerateRequest } from '../provider';
+import { jsonDigestAsync, promptLength } from '../token-counting';
 import { countTokens } from '../tokenizer';
 
 /**
@@ -53,15 +54,23 @@ export function deriveSeed(seed: number): number {
  * the same request streamed or with another cap must produce the same text prefix.
  */
 export function seedOf(request: GenerateRequest): number {
-  const key = JSON.stringify([
-    request.model,
-    request.messages.map((m) => [m.role, m.text]),
-    request.temperature ?? null,
-    request.topP ?? null,
-    request.thinking,
-  ]);
-  return createHash('sha256').update(key).digest().readUInt32BE(0);
+  return seedFromDigest(jsonDigest(seedKey(request)));
 }
+
+/** seedOf, hashed off the event loop for a large prompt. */
+export async function seedOfOffLoop(request: GenerateRequest): Promise<number> {
+  return seedFromDigest(await jsonDigestAsync(seedKey(request), promptLength(request.messages)));
+}
+
+const seedKey = (request: GenerateRequest) => [
+  request.model,
+  request.messages.map((m) => [m.role, m.text]),
+  request.temperature ?? null,
+  request.topP ?? null,
+  request.thinking,
+];
+
+const seedFromDigest = (hex: string) => Number.parseInt(hex.slice(0, 8), 16);
 
 const capitalise = (word: string) => word[0].toUpperCase() + word.slice(1);
 
