@@ -185,7 +185,7 @@ export class ResponsesService {
         }
       }
     } catch (err) {
-      if (!cut.signal.aborted || client.aborted) failure = toApiError(err);
+      if (!overBound) failure = toApiError(err);
     }
 
     let record: ResponseRecord;
