@@ -49,7 +49,7 @@ export class ResponsesService {
   async prepare(auth: TenantAuth, dto: CreateResponseDto): Promise<PreparedResponse> {
     const requestedAt = new Date();
     const settings = settingsOf(dto);
-    const model = await this.catalog.findModel(dto.model);
+    const model = await this.catalog.findModel(dto.model, requestedAt);
     if (!model || !model.price) {
       throw invalidValue('model', `The model '${dto.model}' does not exist or you do not have access to it.`);
     }
