@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { LogController } from 'fastify';
 import { AppModule } from './app.module';
 import { newId } from './common/ids';
+import { safeJsonBodyParser } from './common/json-body';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { OpenAiErrorFilter } from './common/openai-error.filter';
 import { apiValidationPipe } from './common/validation';
@@ -28,6 +29,8 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     logger: new PinoNestLogger(logger),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Bodies Postgres could not store, or nested too deeply, are a 400 before any guard or handler.
+  app.useBodyParser('application/json', { bodyLimit: env.BODY_LIMIT_BYTES }, safeJsonBodyParser(fastify));
   // Every answer, errors and 404s included, carries its request id.
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
