@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { AppModule } from './app.module';
+import { auditFailedAdminAuth } from './audit/admin-auth-audit';
 import { newId } from './common/ids';
 import { safeJsonBodyParser } from './common/json-body';
 import { createRootLogger, PinoNestLogger } from './common/logger';
@@ -43,6 +44,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     done();
   });
+  auditFailedAdminAuth(app);
   setupOpenApi(app);
   setupQueueBoard(app);
   app.useGlobalFilters(new OpenAiErrorFilter());
