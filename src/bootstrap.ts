@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { LogController } from 'fastify';
 import { AppModule } from './app.module';
 import { auditFailedAdminAuth } from './audit/admin-auth-audit';
+import { clientErrorHandler, frameworkErrorHandler } from './common/framework-errors';
 import { newId } from './common/ids';
 import { safeJsonBodyParser } from './common/json-body';
 import { createRootLogger, PinoNestLogger } from './common/logger';
@@ -25,6 +26,8 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     requestIdHeader: false,
     trustProxy: true,
     routerOptions: { maxParamLength: 512 },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(env), adapter, {
     logger: new PinoNestLogger(logger),

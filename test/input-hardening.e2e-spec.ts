@@ -99,6 +99,26 @@ describe('deeply nested JSON is a 400, never a stack overflow', () => {
   });
 });
 
+describe('errors Fastify and Node answer before routing have the OpenAI shape too', () => {
+  const expectShape = (res: HttpResult, status: number) => {
+    expect(res.status).toBe(status);
+    expect(Object.keys(res.body?.error ?? {}).sort()).toEqual(['code', 'message', 'param', 'type']);
+    expect(res.body.error.type).toBe('invalid_request_error');
+  };
+
+  it('a path parameter over the router limit: 414', async () => {
+    expectShape(await t.admin('GET', `/admin/tenants/${'x'.repeat(600)}`), 414);
+  });
+
+  it('a malformed percent-encoding in the path: 400', async () => {
+    expectShape(await t.admin('GET', '/admin/tenants/%zz'), 400);
+  });
+
+  it('headers over the size limit (a 20 KB query string): 431', async () => {
+    expectShape(await t.admin('GET', `/admin/usage?tenant_id=${'x'.repeat(20_000)}`), 431);
+  });
+});
+
 describe('names and ids use a safe character set', () => {
   const prices = { provider: 'simulated', input_price: '1', output_price: '1' };
 
