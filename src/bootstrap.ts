@@ -6,6 +6,7 @@ import { auditFailedAdminAuth } from './audit/admin-auth-audit';
 import { clientErrorHandler, frameworkErrorHandler } from './common/framework-errors';
 import { newId } from './common/ids';
 import { safeJsonBodyParser } from './common/json-body';
+import { refuseUnstorableUrlInput } from './common/url-input';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { OpenAiErrorFilter } from './common/openai-error.filter';
 import { apiValidationPipe } from './common/validation';
@@ -35,6 +36,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
   // Bodies Postgres could not store, or nested too deeply, are a 400 before any guard or handler.
   app.useBodyParser('application/json', { bodyLimit: env.BODY_LIMIT_BYTES }, safeJsonBodyParser(fastify));
+  refuseUnstorableUrlInput(fastify);
   // Every answer, errors and 404s included, carries its request id.
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);

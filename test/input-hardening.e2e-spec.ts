@@ -66,6 +66,30 @@ describe('strings Postgres cannot store are refused before any handler runs', ()
   });
 });
 
+describe('a NUL in a path parameter or a query string is a 400 naming it', () => {
+  it.each<[string, string, string]>([
+    ['GET', '/v1/responses/%00', 'id'],
+    ['GET', '/v1/responses/resp_%00x/input_items', 'id'],
+    ['DELETE', '/v1/responses/%00', 'id'],
+    ['GET', '/v1/responses/resp_x/input_items?after=%00', 'after'],
+    ['GET', '/v1/usage?from=%00', 'from'],
+  ])('%s %s (tenant key): 400 param %s', async (method, path, param) => {
+    const { key } = await t.tenant('1');
+    expectInvalid(await http(t.baseUrl, method, path, { token: key }), param);
+  });
+
+  it.each<[string, string, string]>([
+    ['GET', '/admin/audit?action=a%00b', 'action'],
+    ['GET', '/admin/usage?group_by=model&tenant_id=%00', 'tenant_id'],
+    ['GET', '/admin/invoices/%00', 'id'],
+    ['GET', '/admin/models/%00/prices', 'model'],
+    ['GET', '/admin/tenants/%00/ledger?after=x', 'id'],
+    ['POST', '/admin/queues/charges/failed/%00/retry', 'id'],
+  ])('%s %s (admin): 400 param %s', async (method, path, param) => {
+    expectInvalid(await t.admin(method, path), param);
+  });
+});
+
 describe('deeply nested JSON is a 400, never a stack overflow', () => {
   it('refuses 65 levels and accepts 64 (the body itself is the first)', async () => {
     const { key } = await t.tenant('1');
