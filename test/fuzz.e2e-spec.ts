@@ -57,12 +57,15 @@ interface Call {
 }
 
 /** `@known-<kind>:<n>` markers become real ids (responses, tenants, invoices) seen so far. */
-const KNOWN = /@known-(response|tenant|invoice):(\d+)/g;
+const KNOWN = /(?:@|%40)known-(response|tenant|invoice)(?::|%3A)(\d+)/g;
 const resolveKnown = (text: string): string =>
   text.replace(KNOWN, (marker, kind: string, n: string) => {
     const pool = kind === 'response' ? knownResponseIds : kind === 'tenant' ? knownTenantIds : knownInvoiceIds;
     return pool.length ? pool[Number(n) % pool.length] : marker;
   });
+/** The value once in `every` cases, else null. */
+const sometimes = <T>(value: fc.Arbitrary<T>, every: number) => fc.oneof({ weight: every - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: value });
+
 const known = (kind: 'response' | 'tenant' | 'invoice') => fc.nat(1_000).map((n) => `@known-${kind}:${n}`);
 /** Percent-encoded; a lone surrogate (which encodeURIComponent refuses) as U+FFFD, as a browser sends it. */
 const encodeSegment = (s: string) => encodeURIComponent(s.slice(0, 300).replace(/[\ud800-\udfff]/g, (c, i, all) => (isPairedSurrogate(all, i) ? c : '\ufffd')));
@@ -163,7 +166,7 @@ const responsesBody = mutated(
     { requiredKeys: ['model', 'input'] },
   ).chain((body) =>
     // Mostly a new conversation: a previous response of another tenant is (rightly) a 404.
-    fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: known('response') }).map((previous) => (previous ? { ...body, previous_response_id: previous } : body)),
+    sometimes(known('response'), 6).map((previous) => (previous ? { ...body, previous_response_id: previous } : body)),
   ),
   ['model', 'input', 'messages', 'instructions', 'temperature', 'top_p', 'max_output_tokens', 'metadata', 'store', 'stream', 'previous_response_id', 'thinking', 'caching', 'reasoning', 'expire_at', 'extra_body', 'text', 'tools', 'include'],
 );
@@ -229,43 +232,69 @@ const tenantCall = fc.oneof(
     .map(([model, b]) => ({ method: 'PUT', path: `/admin/models/${encodeSegment(model)}`, ...b })),
 );
 
-/** A query string of the given keys with generated values (sometimes repeated, sometimes raw). */
-const queryString = (keysAndValues: Record<string, fc.Arbitrary<string>>) =>
+/** An ordered `from` < `to` pair of recent ISO times, either side sometimes left out. */
+const timeRange = fc
+  .tuple(fc.date({ min: new Date('2020-01-01'), max: new Date('2035-01-01'), noInvalidDate: true }), fc.integer({ min: 1, max: 400 * 86_400_000 }))
+  .map(([from, span]) => ({ from: from.toISOString(), to: new Date(from.getTime() + span).toISOString() }));
+
+/**
+ * A query string from a valid-shaped parameter object, often mutated (hostile values, unknown
+ * names), sometimes with an extra pair or a raw oddity appended.
+ */
+const queryString = <T extends object>(valid: fc.Arbitrary<T>, names: string[]) =>
   fc
     .tuple(
-      fc.record(Object.fromEntries(Object.entries(keysAndValues).map(([k, v]) => [k, fc.oneof({ weight: 4, arbitrary: v }, { weight: 1, arbitrary: text })])), { requiredKeys: [] }),
-      fc.option(fc.tuple(text, text), { freq: 8 }),
-      fc.option(fc.constantFrom('%00', '%zz', '%', '&&', '=', 'a=1&a=2', 'group_by=model&group_by=day'), { freq: 8 }),
+      mutated(valid, names),
+      sometimes(fc.tuple(text, text), 4),
+      sometimes(fc.constantFrom('%00', '%zz', '%', '&&', '=', 'a=1&a=2', 'group_by=model&group_by=day'), 6),
     )
     .map(([params, extra, raw]) => {
-      const q = new URLSearchParams(params as Record<string, string>);
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(params)) q.append(k, typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
       if (extra) q.append(extra[0], extra[1]);
       const s = [q.toString(), raw].filter(Boolean).join('&');
       return s ? `?${s}` : '';
     });
 
-const usageQuery = queryString({
-  tenant_id: known('tenant'),
-  from: timeString,
-  to: timeString,
-  group_by: fc.constantFrom('model', 'day', 'api_key', 'tenant', 'model,day', 'day,tenant,api_key', 'hour'),
-  format: fc.constantFrom('json', 'csv', 'xml'),
-});
+/** Usage report parameters; the tenant's own report (/v1/usage) takes no `tenant_id`. */
+const usageQuery = (withTenant: boolean) =>
+  queryString(
+    fc
+      .tuple(
+        fc.record(
+          {
+            ...(withTenant && { tenant_id: known('tenant') }),
+            group_by: fc.constantFrom('model', 'day', 'api_key', 'tenant', 'model,day', 'day,tenant,api_key'),
+            format: fc.constantFrom('json', 'csv'),
+          },
+          opt,
+        ),
+        fc.option(timeRange),
+      )
+      .map(([params, range]) => ({ ...params, ...range })),
+    ['tenant_id', 'from', 'to', 'group_by', 'format'],
+  );
 
 const readCall = fc.oneof(
-  usageQuery.map((q) => ({ method: 'GET', path: `/admin/usage${q}` })),
-  fc.tuple(usageQuery, callerKey).map(([q, key]) => ({ method: 'GET', path: `/v1/usage${q}`, key })),
+  usageQuery(true).map((q) => ({ method: 'GET', path: `/admin/usage${q}` })),
+  fc.tuple(usageQuery(false), callerKey).map(([q, key]) => ({ method: 'GET', path: `/v1/usage${q}`, key })),
   asRawSometimes(
-    mutated(fc.record({ tenant_id: known('tenant'), period_start: timeString, period_end: timeString }), ['tenant_id', 'period_start', 'period_end']),
+    mutated(
+      fc.tuple(known('tenant'), timeRange).map(([tenant_id, range]) => ({ tenant_id, period_start: range.from, period_end: range.to })),
+      ['tenant_id', 'period_start', 'period_end'],
+    ),
   ).map((b) => ({ method: 'POST', path: '/admin/invoices', ...b })),
   fc.tuple(idSegment('invoice'), fc.constantFrom('', '/export?format=json', '/export?format=csv', '/export?format=pdf', '/export?format=docx', '/export')).map(([id, tail]) => ({
     method: 'GET',
     path: `/admin/invoices/${id}${tail}`,
   })),
   fc
-    .tuple(idSegment('tenant'), queryString({ from: timeString, to: timeString, limit: fc.nat(2_000).map(String), after: text }))
+    .tuple(idSegment('tenant'), queryString(fc.tuple(fc.record({ limit: fc.integer({ min: 1, max: 1_000 }).map(String) }, opt), fc.option(timeRange)).map(([p, r]) => ({ ...p, ...r })), ['from', 'to', 'limit', 'after']))
     .map(([id, q]) => ({ method: 'GET', path: `/admin/tenants/${id}/ledger${q}` })),
-  queryString({ limit: fc.nat(2_000).map(String), action: fc.constantFrom('tenant.create', 'admin.auth_failed'), after: text }).map((q) => ({ method: 'GET', path: `/admin/audit${q}` })),
+  queryString(fc.record({ limit: fc.integer({ min: 1, max: 1_000 }).map(String), action: fc.constantFrom('tenant.create', 'admin.auth_failed') }, opt), ['limit', 'action', 'after']).map((q) => ({
+    method: 'GET',
+    path: `/admin/audit${q}`,
+  })),
   fc
     .tuple(idSegment('response'), fc.constantFrom('', '/input_items', '/input_items?limit=0', '/input_items?order=sideways', '/input_items?limit=100&order=desc'), callerKey)
     .map(([id, tail, key]) => ({ method: 'GET', path: `/v1/responses/${id}${tail}`, key })),
