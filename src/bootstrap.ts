@@ -2,7 +2,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { AppModule } from './app.module';
+import { auditFailedAdminAuth } from './audit/admin-auth-audit';
+import { clientErrorHandler, frameworkErrorHandler } from './common/framework-errors';
 import { newId } from './common/ids';
+import { safeJsonBodyParser } from './common/json-body';
+import { refuseUnstorableUrlInput } from './common/url-input';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { OpenAiErrorFilter } from './common/openai-error.filter';
 import { apiValidationPipe } from './common/validation';
@@ -23,11 +27,16 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     requestIdHeader: false,
     trustProxy: true,
     routerOptions: { maxParamLength: 512 },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(env), adapter, {
     logger: new PinoNestLogger(logger),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Bodies Postgres could not store, or nested too deeply, are a 400 before any guard or handler.
+  app.useBodyParser('application/json', { bodyLimit: env.BODY_LIMIT_BYTES }, safeJsonBodyParser(fastify));
+  refuseUnstorableUrlInput(fastify);
   // Every answer, errors and 404s included, carries its request id.
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
@@ -40,6 +49,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     done();
   });
+  auditFailedAdminAuth(app);
   setupOpenApi(app);
   setupQueueBoard(app);
   app.useGlobalFilters(new OpenAiErrorFilter());

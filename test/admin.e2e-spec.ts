@@ -557,7 +557,6 @@ describe('bad inputs on tenant endpoints', () => {
     ['too long name', { name: 'n'.repeat(201) }, 'name', 'invalid_value'],
     ['numeric credits', { name: 'x', credits: 10 }, 'credits', 'invalid_value'],
     ['negative credits', { name: 'x', credits: '-1' }, 'credits', 'invalid_value'],
-    ['zero credits', { name: 'x', credits: '0' }, 'credits', 'invalid_value'],
     ['unknown field', { name: 'x', plan: 'gold' }, 'plan', 'unknown_parameter'],
   ])('POST /admin/tenants with %s is 400 param %s', async (_, body, param, code) => {
     expectApiError(await t.admin('POST', '/admin/tenants', body), 400, code, param);

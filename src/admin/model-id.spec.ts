@@ -3,7 +3,7 @@ import { isModelId } from './model-id';
 
 describe('isModelId', () => {
   it.each(['seed-1-6-250915', 'gpt-4o', 'org/model:v1.2_x', 'a', 'm'.repeat(128)])('accepts %s', (id) => expect(isModelId(id)).toBe(true));
-  it.each(['', 'm'.repeat(129), 'bad model', 'bad!model', 'ümlaut', 'a\nb', 'a?b'])('refuses %j', (id) => expect(isModelId(id)).toBe(false));
+  it.each(['', 'm'.repeat(129), 'bad model', 'bad!model', 'ümlaut', 'a\nb', 'a?b', '=cmd', '+1', '-x', '@x', '.x', '_x', ':x', '/x'])('refuses %j', (id) => expect(isModelId(id)).toBe(false));
 });
 
 describe('isKnownProvider', () => {

@@ -138,6 +138,6 @@ export class ModelsService {
 
 function assertModelId(model: string) {
   if (!isModelId(model)) {
-    throw invalidValue('model', `Model ids are 1 to 128 characters of letters, digits and . _ : / - (got '${model.slice(0, 200)}').`);
+    throw invalidValue('model', `Model ids are 1 to 128 characters of letters, digits and . _ : / -, starting with a letter or digit (got '${model.slice(0, 200)}').`);
   }
 }

@@ -3,6 +3,7 @@ import { KeyCacheService } from '../auth/key-cache.service';
 import { Injectable } from '@nestjs/common';
 import { invalidValue, notFound } from '../common/errors';
 import { isUuid, LedgerService } from '../billing/ledger.service';
+import { compareAmounts } from '../billing/money';
 import type { TenantStatus } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { CreateTenantDto, CreditDto, LedgerQueryDto } from './dto/tenant.dto';
@@ -21,11 +22,12 @@ export class TenantsService {
     private readonly keyCache: KeyCacheService,
   ) {}
 
-  /** The tenant and, when `credits` is given, its opening credit entry: one transaction. */
+  /** The tenant and, when `credits` is more than zero, its opening credit entry: one transaction. */
   async create(dto: CreateTenantDto) {
     const tenant = await this.prisma.$transaction(async (tx) => {
       const created = await tx.tenant.create({ data: { name: dto.name }, select: { id: true } });
-      if (dto.credits !== undefined && dto.credits !== null) {
+      // Zero opening credits write no entry: the balance (0) already equals the empty ledger.
+      if (dto.credits !== undefined && dto.credits !== null && compareAmounts(dto.credits, '0') > 0) {
         await this.ledger.creditWithin(tx, created.id, dto.credits, OPENING_REFERENCE, 'credit');
       }
       return tx.tenant.findUniqueOrThrow({ where: { id: created.id }, select: tenantSelect });

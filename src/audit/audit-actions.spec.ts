@@ -30,6 +30,8 @@ describe('audit records', () => {
     ['DELETE', '/admin/api-keys/:id', { id: 'k1' }, undefined, { id: 'k1', revoked: true }, 'api_key.revoke', 'k1'],
     ['PUT', '/admin/models/:model', { model: 'm' }, { provider: 'simulated', input_price: '1', output_price: '2' }, {}, 'model.put', 'm'],
     ['POST', '/admin/invoices', {}, { tenant_id: 't1', period_start: 'a', period_end: 'b' }, { id: 'i1', status: 'queued' }, 'invoice.create', 'i1'],
+    ['POST', '/admin/queues/charges/failed/:id/retry', { id: 'j1' }, undefined, { id: 'j1', retried: true }, 'charge.retry', 'j1'],
+    ['POST', '/admin/queues/charges/failed/retry', {}, undefined, { retried: 3 }, 'charge.retry_all', null],
   ])('%s %s -> %s', (method, route, params, body, result, action, target) => {
     const r = describeAction({ method, route, params, body, result });
     expect(r.action).toBe(action);
@@ -46,8 +48,8 @@ describe('audit records', () => {
       error: { status: 400, code: 'invalid_value', message: 'bad status' },
     });
     expect(failed.summary).toEqual({ status: 'gone', error: { status: 400, code: 'invalid_value', message: 'bad status' } });
-    const generic = describeAction({ method: 'POST', route: '/admin/queues/charges/failed/:id/retry', params: { id: 'j' }, body: { token: 'zzz', a: 1 }, result: {} });
-    expect(generic).toEqual({ action: 'post /admin/queues/charges/failed/:id/retry', targetType: null, targetId: 'j', summary: { params: { id: 'j' }, fields: ['a', 'token'] } });
+    const generic = describeAction({ method: 'POST', route: '/admin/unlisted/:id/run', params: { id: 'j' }, body: { token: 'zzz', a: 1 }, result: {} });
+    expect(generic).toEqual({ action: 'post /admin/unlisted/:id/run', targetType: null, targetId: 'j', summary: { params: { id: 'j' }, fields: ['a', 'token'] } });
   });
 
   it('scrubs secret-named fields, key-shaped strings and the given secrets, deeply', () => {

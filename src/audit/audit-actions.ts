@@ -79,6 +79,18 @@ const ACTIONS: Record<string, ActionSpec> = {
       ...(obj(i.result).price ? { price: obj(i.result).price, effective_from: obj(i.result).effective_from } : {}),
     }),
   },
+  'POST /admin/queues/charges/failed/:id/retry': {
+    action: 'charge.retry',
+    targetType: 'charge_job',
+    target: (i) => i.params.id,
+    summary: (i) => pick(i.result, ['retried']),
+  },
+  'POST /admin/queues/charges/failed/retry': {
+    action: 'charge.retry_all',
+    targetType: 'charge_job',
+    target: () => null,
+    summary: (i) => pick(i.result, ['retried']),
+  },
   'POST /admin/invoices': {
     action: 'invoice.create',
     targetType: 'invoice',

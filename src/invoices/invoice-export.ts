@@ -1,5 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import PDFDocument from 'pdfkit';
+import { safeCsv } from '../common/csv';
 import type { InvoiceView } from './invoices.service';
 
 export type ExportFormat = 'json' | 'csv' | 'pdf';
@@ -19,6 +19,7 @@ export interface InvoiceDocument extends InvoiceView {
 export const invoiceJson = (doc: InvoiceDocument): string => JSON.stringify(doc, null, 2) + '\n';
 
 const CSV_COLUMNS = ['model', 'kind', 'price_id', 'price_effective_from', 'quantity', 'unit_price', 'amount', 'amount_rounded'];
+const CSV_NUMERIC_COLUMNS: ReadonlySet<string> = new Set(['quantity', 'unit_price', 'amount', 'amount_rounded']);
 
 /**
  * CSV: a header row, one row per line, then a `rounding` row (amount 0, amount_rounded = the
@@ -38,7 +39,7 @@ export function invoiceCsv(doc: InvoiceDocument): string {
   ]);
   rows.push(['', 'rounding', '', '', '', '', '0', doc.rounding_adjustment ?? '0.00']);
   rows.push(['', 'total', '', '', '', '', doc.total ?? '0', doc.total_rounded ?? '0.00']);
-  return stringify(rows, { header: true, columns: CSV_COLUMNS });
+  return safeCsv(CSV_COLUMNS, rows, CSV_NUMERIC_COLUMNS);
 }
 
 const KIND_LABEL: Record<string, string> = { input: 'Input', cached_input: 'Cached input', output: 'Output', reasoning: 'Reasoning' };

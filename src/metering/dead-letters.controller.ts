@@ -1,7 +1,8 @@
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { AuditInterceptor } from '../audit/audit.interceptor';
 import { AdminGuard } from '../auth/auth.guards';
 import { invalidValue, notFound, serviceUnavailable } from '../common/errors';
 import { Env } from '../config/env';
@@ -16,6 +17,7 @@ import { TimeoutError, withTimeout } from '../redis/with-timeout';
 @ApiBearerAuth()
 @Controller('admin/queues/charges/failed')
 @UseGuards(AdminGuard)
+@UseInterceptors(AuditInterceptor)
 export class DeadLettersController {
   constructor(
     @InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>,

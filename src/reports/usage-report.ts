@@ -1,5 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import { addAmounts } from '../billing/money';
+import { safeCsv } from '../common/csv';
 import { Prisma } from '../generated/prisma/client';
 import { AggregateRow, KeySpec, REPORT_METRICS } from './usage-sql';
 import { GROUP_KEYS, GroupBy } from './usage-query';
@@ -67,11 +67,14 @@ export function totalsOf(rows: UsageMetrics[]): UsageMetrics {
   return totals;
 }
 
+const NUMERIC_COLUMNS: ReadonlySet<string> = new Set(METRIC_COLUMNS);
+
 /** CSV with a header row: the group keys (in group_by order), then the metric columns. */
 export function usageCsv(rows: UsageRow[], groupBy: GroupBy[]): string {
   const columns = [...groupBy.map((g) => GROUP_KEYS[g]), ...METRIC_COLUMNS];
-  return stringify(
+  return safeCsv(
+    columns,
     rows.map((r) => columns.map((c) => String((r as unknown as Record<string, unknown>)[c] ?? ''))),
-    { header: true, columns },
+    NUMERIC_COLUMNS,
   );
 }

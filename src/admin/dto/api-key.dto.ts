@@ -1,4 +1,5 @@
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
+import { IsDisplayName } from './validators';
 
 const MAX_LIMIT = 1_000_000_000;
 
@@ -21,7 +22,7 @@ export class ApiKeyLimitsDto {
 export class CreateApiKeyDto extends ApiKeyLimitsDto {
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @IsDisplayName(200)
   name?: string;
 }
 

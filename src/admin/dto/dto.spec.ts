@@ -21,7 +21,13 @@ async function rejection(metatype: ArgumentMetadata['metatype'], value: unknown,
 }
 
 describe('CreateTenantDto', () => {
-  it.each([{ name: 'Acme' }, { name: 'Acme', credits: '10.00' }, { name: 'n'.repeat(200), credits: '0.000000000000000001' }])('accepts %j', async (body) => {
+  it.each([
+    { name: 'Acme' },
+    { name: 'Acme', credits: '10.00' },
+    { name: 'n'.repeat(200), credits: '0.000000000000000001' },
+    { name: 'Zero', credits: '0' },
+    { name: 'Zero', credits: '0.000' },
+  ])('accepts %j', async (body) => {
     await expect(run(CreateTenantDto, body)).resolves.toEqual(body);
   });
 
@@ -31,9 +37,15 @@ describe('CreateTenantDto', () => {
     [{ name: ' \t' }, 'name'],
     [{ name: 5 }, 'name'],
     [{ name: 'n'.repeat(201) }, 'name'],
+    [{ name: 'tab\there' }, 'name'],
+    [{ name: 'new\nline' }, 'name'],
+    [{ name: 'bell\u0007' }, 'name'],
+    [{ name: 'c1\u0085' }, 'name'],
+    [{ name: 'bidi\u202Eevil' }, 'name'],
+    [{ name: 'sep\u2028' }, 'name'],
     [{ name: 'a', credits: 10 }, 'credits'],
     [{ name: 'a', credits: '-1' }, 'credits'],
-    [{ name: 'a', credits: '0.000' }, 'credits'],
+    [{ name: 'a', credits: '-0.000000000000000001' }, 'credits'],
     [{ name: 'a', credits: '1e2' }, 'credits'],
   ])('refuses %j with param %s', async (body, param) => {
     const err = await rejection(CreateTenantDto, body);
@@ -102,6 +114,14 @@ describe('CreateApiKeyDto', () => {
 
   it('refuses a non-string name', async () => {
     expect((await rejection(CreateApiKeyDto, { name: ['a'] })).param).toBe('name');
+  });
+
+  it.each(['', ' ', 'ci\r\n', 'del\u007f', 'k'.repeat(201)])('refuses the name %j', async (name) => {
+    expect((await rejection(CreateApiKeyDto, { name })).param).toBe('name');
+  });
+
+  it('accepts a printable unicode name', async () => {
+    await expect(run(CreateApiKeyDto, { name: 'CI — Zürich 👩‍💻' })).resolves.toEqual({ name: 'CI — Zürich 👩‍💻' });
   });
 });
 

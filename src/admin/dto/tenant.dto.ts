@@ -1,19 +1,18 @@
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { TenantStatus } from '../../generated/prisma/client';
-import { IsIntString, IsIsoTimestamp, IsNotBlank, IsPositiveAmount } from './validators';
+import { IsDisplayName, IsIntString, IsIsoTimestamp, IsNonNegativeAmount, IsPositiveAmount } from './validators';
 
 export const TENANT_STATUSES: readonly TenantStatus[] = ['active', 'suspended'];
 
 /** POST /admin/tenants */
 export class CreateTenantDto {
   @IsString()
-  @IsNotBlank()
-  @MaxLength(200)
+  @IsDisplayName(200)
   name!: string;
 
-  /** Opening credits, written as a ledger `credit` entry. */
+  /** Opening credits, written as a ledger `credit` entry (none for zero). */
   @IsOptional()
-  @IsPositiveAmount()
+  @IsNonNegativeAmount()
   credits?: string;
 }
 
@@ -31,8 +30,7 @@ export class CreditDto {
   /** Idempotency key: a repeated reference for the same tenant is a no-op. */
   @IsOptional()
   @IsString()
-  @IsNotBlank()
-  @MaxLength(200)
+  @IsDisplayName(200)
   reference?: string;
 }
 

@@ -14,6 +14,19 @@ export const IsPositiveAmount = (options?: ValidationOptions) =>
     options,
   );
 
+/** A decimal string of zero or more ("0", "5.00"), never a JSON number. */
+export const IsNonNegativeAmount = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isNonNegativeAmount',
+      validator: {
+        validate: (value: unknown) => isAmount(value) && compareAmounts(value, '0') >= 0,
+        defaultMessage: buildMessage((each) => `${each}$property must be a decimal string of 0 or more, such as "5.00"`, options),
+      },
+    },
+    options,
+  );
+
 /** A price in USD per 1M tokens: a non-negative decimal string with at most 9 fractional digits. */
 export const IsPriceString = (options?: ValidationOptions) =>
   ValidateBy(
@@ -68,6 +81,29 @@ export const IsNotBlank = (options?: ValidationOptions) =>
       validator: {
         validate: (value: unknown) => typeof value === 'string' && /\S/.test(value),
         defaultMessage: buildMessage((each) => `${each}$property must be a non-empty string`, options),
+      },
+    },
+    options,
+  );
+
+/** Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides. */
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+/** A name people read (tenant, API key): 1..max characters, not blank, nothing unprintable. */
+export const isDisplayName = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length <= max && /\S/.test(value) && !UNPRINTABLE.test(value);
+
+export const IsDisplayName = (max: number, options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isDisplayName',
+      constraints: [max],
+      validator: {
+        validate: (value: unknown) => isDisplayName(value, max),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be 1 to ${max} printable characters (no control characters, line breaks or bidirectional overrides)`,
+          options,
+        ),
       },
     },
     options,
