@@ -63,7 +63,9 @@ async function waitHttp(url: string) {
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(url)).ok) return;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(50);
   }
   throw new Error(`${url} did not answer`);

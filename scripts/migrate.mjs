@@ -49,7 +49,9 @@ export async function migrate(
   let lockfile = null;
   try {
     lockfile = await readFile(path.join(baseDir, 'migration_lock.toml'), 'utf8');
-  } catch {}
+  } catch {
+    // no lock file: the engine writes none either
+  }
   const schema = await readFile(path.join(root, 'prisma', 'schema.prisma'), 'utf8');
   const failedBefore = await unfinishedMigrations(url);
   const { engine, close } = await loadSchemaEngine(url, [['schema.prisma', schema]]);

@@ -359,7 +359,7 @@ describe('invoices: POST /admin/invoices, the build job, exports, the monthly jo
       await t.admin('PATCH', `/admin/tenants/${tenant.body.id}`, { status: 'suspended' });
       await t.admin('DELETE', `/admin/api-keys/${key.body.id}`);
       await t.admin('PUT', `/admin/models/${MODEL_A}`, { provider: 'simulated', input_price: '0.3', cached_input_price: '0.07', output_price: '2.400000001', effective_from: '2025-01-15T00:00:00Z' });
-      const inv = await createInvoice(tenant.body.id, '2023-01-01T00:00:00Z', '2023-02-01T00:00:00Z');
+      await createInvoice(tenant.body.id, '2023-01-01T00:00:00Z', '2023-02-01T00:00:00Z');
       const refused = await t.admin('PATCH', `/admin/tenants/${tenant.body.id}`, { status: 'deleted' });
       expect(refused.status).toBe(400);
 

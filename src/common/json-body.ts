@@ -80,7 +80,7 @@ export function safeJsonBodyParser(fastify: FastifyInstance): FastifyBodyParser<
   return (req, body, done) => {
     let completed = false;
     // Typed for a string, it parses a Buffer as well (as Nest's own default parser passes it).
-    parse(req, body as unknown as string, (err, value) => {
+    void parse(req, body as unknown as string, (err, value) => {
       // Fastify's parser calls back inside its try: never let it call twice.
       if (completed) return;
       completed = true;

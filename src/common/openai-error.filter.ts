@@ -27,6 +27,8 @@ export function toApiError(err: unknown, req?: { method: string; url: string }):
       return new ApiError(400, `We could not parse the JSON body of your request. (${fastifyErr.message})`, 'invalid_request_error', 'invalid_value');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError(415, 'Content-Type must be application/json.', 'invalid_request_error', 'unsupported_media_type');
+    default:
+      break;
   }
   if (err instanceof SyntaxError && fastifyErr.statusCode === 400) {
     return new ApiError(400, `We could not parse the JSON body of your request. (${fastifyErr.message})`, 'invalid_request_error', 'invalid_value');

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
-import type { Prisma } from '../generated/prisma/client';
 import type { ResponseRow } from '../metering/outbox-writer';
 import { PrismaService } from '../prisma/prisma.service';
 import type { ContextCache } from '../providers/provider';

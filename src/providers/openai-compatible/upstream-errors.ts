@@ -28,7 +28,7 @@ export function sanitizeUpstreamMessage(message: unknown, secrets: readonly stri
   text = text
     .replace(/\bbearer\s+\S+/gi, 'Bearer [redacted]')
     .replace(/\b[a-z]{2,8}:\/\/\S+/gi, '[url]')
-    .replace(/\b(sk|pk|ak|rk|key)[-_][A-Za-z0-9_*.\-]{6,}/gi, '[redacted]')
+    .replace(/\b(sk|pk|ak|rk|key)[-_][A-Za-z0-9_*.-]{6,}/gi, '[redacted]')
     .replace(/\s+/g, ' ')
     .trim();
   if (!text) return null;
