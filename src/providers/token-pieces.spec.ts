@@ -129,3 +129,20 @@ describe('hasMoreTokensThan', () => {
     expect(longest).toBe(MAX_TOKEN_BYTES);
   });
 });
+
+describe('countingSegments over long texts (matched in windows)', () => {
+  it('counts ordinary text spanning many windows exactly as gpt-tokenizer does', () => {
+    const text = Object.values(ORDINARY).join('\n').repeat(200); // far more than one window
+    expect(text.length).toBeGreaterThan(64 * KIB);
+    expect(countingSegments(text).join('')).toBe(text);
+    expect(countTokens(text)).toBe(libraryCount(text, PLAIN_TEXT));
+  });
+
+  it('segments an 8 MiB run of one letter without overflowing the stack, in bounded pieces', () => {
+    const text = 'a'.repeat(8 * KIB * KIB);
+    const segments = countingSegments(text);
+    expect(segments.join('')).toBe(text);
+    expect(Math.max(...segments.map((s) => s.length))).toBeLessThanOrEqual(MAX_PIECE_CHARS);
+    expect(countTokens(text)).toBe(countTokens(text));
+  });
+});
