@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { requireTenant } from '../prisma/require-tenant';
 import { generateApiKey } from '../auth/api-key';
 import { bumpAuthRevision } from '../auth/auth-revision';
 import { KeyCacheService } from '../auth/key-cache.service';
@@ -61,8 +62,7 @@ export class ApiKeysService {
   }
 
   private async assertTenant(tenantId: string) {
-    const tenant = isUuid(tenantId) ? await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
-    if (!tenant) throw notFound(`No tenant found with id '${tenantId}'.`);
+    await requireTenant(this.prisma, tenantId);
   }
 }
 

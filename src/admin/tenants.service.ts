@@ -1,8 +1,9 @@
 import { bumpAuthRevision } from '../auth/auth-revision';
+import { requireTenant } from '../prisma/require-tenant';
 import { KeyCacheService } from '../auth/key-cache.service';
 import { Injectable } from '@nestjs/common';
-import { invalidValue, notFound } from '../common/errors';
-import { isUuid, LedgerService } from '../billing/ledger.service';
+import { invalidValue } from '../common/errors';
+import { LedgerService } from '../billing/ledger.service';
 import { compareAmounts } from '../billing/money';
 import type { TenantStatus } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
@@ -73,8 +74,7 @@ export class TenantsService {
   }
 
   private async find(id: string) {
-    const tenant = isUuid(id) ? await this.prisma.tenant.findUnique({ where: { id }, select: tenantSelect }) : null;
-    if (!tenant) throw notFound(`No tenant found with id '${id}'.`);
+    const tenant = await requireTenant(this.prisma, id, { select: tenantSelect });
     return tenant;
   }
 }

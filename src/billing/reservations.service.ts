@@ -3,6 +3,7 @@ import { ApiError } from '../common/errors';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
+import type { LedgerTx } from './ledger.service';
 import { addAmounts } from './money';
 
 export const insufficientQuota = () =>
@@ -148,6 +149,19 @@ export class ReservationsService {
         DELETE FROM reservations r USING event WHERE r.id = event.reservation_id RETURNING r.tenant_id, r.amount
       )
       UPDATE tenants t SET reserved = t.reserved - gone.amount FROM gone WHERE t.id = gone.tenant_id`;
+  }
+
+  /**
+   * Deletes the reservations of requests being charged, inside the charge's transaction, and
+   * returns what they held per tenant (appendCharges takes it off `reserved` with the charge).
+   */
+  async takeWithin(tx: LedgerTx, reservationIds: string[]): Promise<Map<string, string>> {
+    const released = new Map<string, string>();
+    if (!reservationIds.length) return released;
+    const rows = await tx.$queryRaw<Array<{ tenantId: string; amount: string }>>`
+      DELETE FROM reservations WHERE id = ANY(${reservationIds}::uuid[]) RETURNING tenant_id AS "tenantId", amount::text AS amount`;
+    for (const r of rows) released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount));
+    return released;
   }
 
   /**

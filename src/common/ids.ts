@@ -4,3 +4,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 export const newId = (prefix: 'resp' | 'msg' | 'rs' | 'req') => `${prefix}_${randomBytes(24).toString('hex')}`;
 
 export const newUuid = () => randomUUID();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);

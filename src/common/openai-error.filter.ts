@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isUnavailableError } from './db-errors';
 import { ApiError } from './errors';
 
 const tooLarge = () => new ApiError(413, 'Request body is too large.', 'invalid_request_error', 'request_too_large');
@@ -33,19 +34,11 @@ export function toApiError(err: unknown, req?: { method: string; url: string }):
   if (err instanceof SyntaxError && fastifyErr.statusCode === 400) {
     return new ApiError(400, `We could not parse the JSON body of your request. (${fastifyErr.message})`, 'invalid_request_error', 'invalid_value');
   }
-  if (isUnavailable(err)) return new ApiError(503, 'The service is temporarily unavailable (database or cache unreachable).', 'server_error', 'service_unavailable');
+  if (isUnavailableError(err)) return new ApiError(503, 'The service is temporarily unavailable (database or cache unreachable).', 'server_error', 'service_unavailable');
   if (typeof fastifyErr.statusCode === 'number' && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
     return new ApiError(fastifyErr.statusCode, fastifyErr.message ?? 'Bad request.', 'invalid_request_error');
   }
   return new ApiError(500, 'The server had an error while processing your request.', 'server_error');
-}
-
-function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
-  if (!e) return false;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'P1001', 'P1002', 'P1017', '57P01', '57P03'].includes(e.code ?? '')) return true;
-  if (e.name === 'DriverAdapterError' || /DatabaseNotReachable|Connection is closed|connect ECONNREFUSED|Can't reach database/i.test(e.message ?? '')) return true;
-  return e.cause ? isUnavailable(e.cause) : false;
 }
 
 @Catch()

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
 
-/** The environment, validated once at boot. Names and defaults are fixed by the contract (§1). */
+/** The environment, validated once at boot. Names and defaults are part of the public interface (README, Configuration). */
 export class Env {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: string = 'development';

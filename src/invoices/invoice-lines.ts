@@ -5,7 +5,6 @@ import { addAmounts, compareAmounts, formatAmount } from '../billing/money';
 const D = Decimal.clone({ precision: 80, rounding: Decimal.ROUND_HALF_UP, toExpNeg: -100, toExpPos: 100 });
 
 export type LineKind = 'input' | 'cached_input' | 'output' | 'reasoning';
-export const LINE_KINDS: readonly LineKind[] = ['input', 'cached_input', 'output', 'reasoning'];
 
 /** The charges of one (model, price version), summed: tokens as integers (text), costs as exact decimals. */
 export interface ChargeGroup {

@@ -1,4 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
+import { requireTenant } from '../prisma/require-tenant';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { isUniqueViolation, isUuid } from '../billing/ledger.service';
@@ -55,8 +56,7 @@ export class InvoicesService {
    * its period ended and the period is now over (the final build).
    */
   async request(tenantId: string, period: Period, source: InvoiceSource = 'admin'): Promise<{ invoice: Invoice; created: boolean }> {
-    const tenant = isUuid(tenantId) ? await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
-    if (!tenant) throw notFound(`No tenant found with id '${tenantId.slice(0, 100)}'.`, 'tenant_id');
+    await requireTenant(this.prisma, tenantId, { param: 'tenant_id' });
     const where = { tenantId_periodStart_periodEnd: { tenantId, periodStart: period.start, periodEnd: period.end } };
     let invoice = await this.prisma.invoice.findUnique({ where });
     let created = false;

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { toPriceVersion } from '../catalog/catalog.service';
-import { Prisma } from '../generated/prisma/client';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
-import { addAmounts } from '../billing/money';
-import { assignBalancesAfter, PendingEvent, planCharges, PlannedCharge } from './charge-plan';
+import { LedgerService } from '../billing/ledger.service';
+import { ReservationsService } from '../billing/reservations.service';
+import { PendingEvent, planCharges } from '../billing/charge-plan';
 
 /** An event that cannot be charged as it stands (no price in force); retrying will not help soon. */
 export class UnchargeableEventError extends Error {}
@@ -18,8 +18,8 @@ export interface ChargeOutcome {
 
 /**
  * Charges usage events into the ledger, exactly once: in one transaction, the events are locked
- * and re-checked uncharged, one ledger entry per event is written (unique usage_event_id), the
- * tenants' balances move by the same amounts, and the events are marked charged.
+ * and re-checked uncharged, priced, marked charged, and handed to billing, which releases their
+ * reservations and writes one ledger entry per event (unique usage_event_id) with the balances.
  */
 @Injectable()
 export class ChargerService {
@@ -27,6 +27,8 @@ export class ChargerService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly ledger: LedgerService,
+    private readonly reservations: ReservationsService,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -66,45 +68,11 @@ export class ChargerService {
         );
       }
 
-      // The requests' reservations end with their charges.
-      const reservationIds = events.flatMap((e) => (e.reservationId ? [e.reservationId] : []));
-      const released = new Map<string, string>();
-      if (reservationIds.length) {
-        const rows = await tx.$queryRaw<Array<{ tenantId: string; amount: Prisma.Decimal }>>`
-          DELETE FROM reservations WHERE id = ANY(${reservationIds}::uuid[]) RETURNING tenant_id AS "tenantId", amount`;
-        for (const r of rows) released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount.toFixed()));
-      }
-
+      // The requests' reservations end with their charges; billing moves the money.
+      const released = await this.reservations.takeWithin(tx, events.flatMap((e) => (e.reservationId ? [e.reservationId] : [])));
       const charged = planned.map((p) => p.event.id);
       await tx.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${charged}::uuid[])`;
-
-      // The tenant rows last: a reservation waits on them, so they stay locked only for the balance
-      // update, the ledger insert and the commit. Tenants in a fixed order, so two workers never
-      // wait on each other in a cycle.
-      const byTenant = new Map<string, PlannedCharge[]>();
-      for (const p of planned) byTenant.set(p.event.tenantId, [...(byTenant.get(p.event.tenantId) ?? []), p]);
-      for (const tenantId of [...byTenant.keys()].sort()) {
-        const [{ balance }] = await tx.$queryRaw<Array<{ balance: Prisma.Decimal }>>`
-          UPDATE tenants SET balance = balance - ${totals.get(tenantId)}::numeric,
-                             reserved = reserved - ${released.get(tenantId) ?? '0'}::numeric
-           WHERE id = ${tenantId}::uuid RETURNING balance`;
-        assignBalancesAfter(byTenant.get(tenantId)!, balance.toFixed());
-      }
-
-      // One statement for the whole batch (createMany costs several times more in the client).
-      const col = <T>(f: (p: PlannedCharge) => T) => planned.map(f);
-      await tx.$executeRaw`
-        INSERT INTO ledger_entries (id, tenant_id, kind, amount, balance_after, usage_event_id, response_id, price_id,
-                                    input_cost, cached_input_cost, output_cost, reasoning_cost)
-        SELECT gen_random_uuid(), tenant_id, 'charge', amount, balance_after, usage_event_id, response_id, price_id,
-               input_cost, cached_input_cost, output_cost, reasoning_cost
-          FROM unnest(${col((p) => p.event.tenantId)}::uuid[], ${col((p) => `-${p.charge.total}`)}::numeric[],
-                      ${col((p) => p.balanceAfter!)}::numeric[], ${col((p) => p.event.id)}::uuid[],
-                      ${col((p) => p.event.responseId)}::text[], ${col((p) => p.price.id)}::uuid[],
-                      ${col((p) => p.charge.input)}::numeric[], ${col((p) => p.charge.cachedInput)}::numeric[],
-                      ${col((p) => p.charge.output)}::numeric[], ${col((p) => p.charge.reasoning)}::numeric[])
-               AS u(tenant_id, amount, balance_after, usage_event_id, response_id, price_id,
-                    input_cost, cached_input_cost, output_cost, reasoning_cost)`;
+      await this.ledger.appendCharges(tx, planned, totals, released);
       return { outcome: { charged, skipped }, createdAt: events.map((e) => e.createdAt) };
     });
   }

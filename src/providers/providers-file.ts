@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /**
  * PROVIDERS_FILE: the upstream providers, parsed and validated at boot (pure apart from
- * loadProvidersFile's read). Format (CONTRACT §4):
+ * loadProvidersFile's read). Format:
  *
  *   {"NAME": {"type": "openai", "base_url": "http://host/v1",
  *             "api_key": "..." | "api_key_env": "VAR",

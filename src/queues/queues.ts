@@ -38,9 +38,6 @@ export interface InvoiceJob {
 
 export const invoiceJobId = (job: InvoiceJob) => `${job.invoiceId}-${job.generation}`;
 
-/** The monthly run: no payload (the period is the month before the run's date). */
-export type IssueMonthlyInvoicesJob = Record<string, never>;
-
 /** Id of the repeatable monthly job (BullMQ job scheduler). */
 export const MONTHLY_INVOICES_SCHEDULER = 'monthly-invoices';
 /** 00:05 UTC on the 1st: five minutes for the last charges of the month to land. */

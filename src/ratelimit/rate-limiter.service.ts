@@ -12,10 +12,6 @@ export interface KeyLimits {
   tpm: number | null;
 }
 
-export interface RateState {
-  headers: Record<string, string>;
-}
-
 const WINDOW_MS = 60_000;
 
 /**

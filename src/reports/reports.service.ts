@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isUuid } from '../billing/ledger.service';
-import { notFound } from '../common/errors';
+import { requireTenant } from '../prisma/require-tenant';
 import { PrismaService } from '../prisma/prisma.service';
 import { REPORT_KEYS, toUsageRow, totalsOf, UsageMetrics, UsageRow } from './usage-report';
 import { UsageQuery } from './usage-query';
@@ -48,7 +47,6 @@ export class ReportsService {
   }
 
   private async assertTenant(tenantId: string) {
-    const tenant = isUuid(tenantId) ? await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
-    if (!tenant) throw notFound(`No tenant found with id '${tenantId.slice(0, 100)}'.`, 'tenant_id');
+    await requireTenant(this.prisma, tenantId, { param: 'tenant_id' });
   }
 }

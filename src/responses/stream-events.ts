@@ -14,7 +14,7 @@ type MessageItem = Extract<OutputItem, { type: 'message' }>;
 
 /**
  * Turns a generation's deltas into the Responses API event sequence the official SDKs expect
- * (RESPONSES-API.md §3): created, in_progress, then per output item added / part added / deltas /
+ * in OpenAI's order: created, in_progress, then per output item added / part added / deltas /
  * done, then one terminal event carrying the full response. sequence_number starts at 0.
  */
 export class ResponseStreamBuilder {

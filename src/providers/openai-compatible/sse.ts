@@ -4,7 +4,7 @@ import { sanitizeUpstreamMessage, upstreamError } from './upstream-errors';
 import { REASONING_PART_SEPARATOR, resultFromResponse } from './wire';
 
 /**
- * Maps an upstream Responses API event stream (SSE, RESPONSES-API.md §3) to Tollgate's
+ * Maps an upstream Responses API event stream (server-sent events) to Tollgate's
  * StreamEvents:
  * - `response.reasoning_summary_text.delta` -> reasoning.delta (`response.reasoning_text.delta`
  *   too, as long as the upstream sent no summary: an upstream sends one or the other, and the

@@ -1,7 +1,7 @@
 import { ApiError } from '../../common/errors';
 
 /**
- * Upstream failures as the gateway reports them (CONTRACT §2): 502 `server_error` /
+ * Upstream failures as the gateway reports them to clients: 502 `server_error` /
  * `upstream_error`, or 504 `upstream_timeout`. Messages never carry the provider's key, its URL
  * or raw upstream bodies; see `upstreamDetail` for the one case where upstream text passes through.
  */

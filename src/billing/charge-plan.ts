@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import type { PriceVersion } from '../catalog/catalog.service';
-import { addAmounts, ChargeBreakdown, computeCharge, formatAmount } from '../billing/money';
+import { addAmounts, ChargeBreakdown, computeCharge, formatAmount } from './money';
 
 /** A usage event waiting to be charged. */
 export interface PendingEvent {
