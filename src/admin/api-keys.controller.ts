@@ -1,12 +1,9 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards, UseInterceptors } from '@nestjs/common';
-import { AuditInterceptor } from '../audit/audit.interceptor';
-import { AdminGuard } from '../auth/auth.guards';
+import { Body, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { AdminController } from './admin-controller';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
 
-@Controller('admin')
-@UseGuards(AdminGuard)
-@UseInterceptors(AuditInterceptor)
+@AdminController('admin', 'api keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 

@@ -1,12 +1,9 @@
-import { Body, Controller, Get, Param, Put, UseGuards, UseInterceptors } from '@nestjs/common';
-import { AuditInterceptor } from '../audit/audit.interceptor';
-import { AdminGuard } from '../auth/auth.guards';
+import { Body, Get, Param, Put } from '@nestjs/common';
+import { AdminController } from './admin-controller';
 import { PutModelDto } from './dto/model.dto';
 import { ModelsService } from './models.service';
 
-@Controller('admin/models')
-@UseGuards(AdminGuard)
-@UseInterceptors(AuditInterceptor)
+@AdminController('admin/models', 'models')
 export class AdminModelsController {
   constructor(private readonly models: ModelsService) {}
 

@@ -1,12 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
-import { AuditInterceptor } from '../audit/audit.interceptor';
-import { AdminGuard } from '../auth/auth.guards';
+import { Body, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { AdminController } from './admin-controller';
 import { CreateTenantDto, CreditDto, LedgerQueryDto, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantsService } from './tenants.service';
 
-@Controller('admin/tenants')
-@UseGuards(AdminGuard)
-@UseInterceptors(AuditInterceptor)
+@AdminController('admin/tenants', 'tenants')
 export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 

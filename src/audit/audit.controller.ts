@@ -1,10 +1,9 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { AdminGuard } from '../auth/auth.guards';
+import { Get, Query } from '@nestjs/common';
+import { AdminController } from '../admin/admin-controller';
 import { AuditService } from './audit.service';
 
 /** GET /admin/audit?limit&after&action: the audit log, newest first, cursor-paged. */
-@Controller('admin/audit')
-@UseGuards(AdminGuard)
+@AdminController('admin/audit', 'audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 

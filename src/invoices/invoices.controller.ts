@@ -1,16 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { AdminController } from '../admin/admin-controller';
 import type { FastifyReply } from 'fastify';
-import { AuditInterceptor } from '../audit/audit.interceptor';
-import { AdminGuard } from '../auth/auth.guards';
 import { invalidValue } from '../common/errors';
 import { CONTENT_TYPES, EXPORT_FORMATS, ExportFormat, invoiceCsv, invoiceJson, invoicePdf } from './invoice-export';
 import { CreateInvoiceDto } from './invoice.dto';
 import { invoiceNotReady, InvoicesService, presentInvoice } from './invoices.service';
 import { parsePeriod } from './period';
 
-@Controller('admin/invoices')
-@UseGuards(AdminGuard)
-@UseInterceptors(AuditInterceptor)
+@AdminController('admin/invoices', 'invoices')
 export class InvoicesController {
   constructor(private readonly invoices: InvoicesService) {}
 

@@ -1,9 +1,8 @@
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation } from '@nestjs/swagger';
+import { AdminController } from '../admin/admin-controller';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Controller, Get, HttpCode, Param, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { AuditInterceptor } from '../audit/audit.interceptor';
-import { AdminGuard } from '../auth/auth.guards';
 import { invalidValue, notFound, serviceUnavailable } from '../common/errors';
 import { Env } from '../config/env';
 import { ChargeJob, QUEUES } from '../queues/queues';
@@ -13,11 +12,7 @@ import { TimeoutError, withTimeout } from '../redis/with-timeout';
  * The charge queue's dead letters: jobs that failed every attempt (kept, never dropped). After the
  * cause is fixed (e.g. the missing price is added), replay them.
  */
-@ApiTags('admin: queues')
-@ApiBearerAuth()
-@Controller('admin/queues/charges/failed')
-@UseGuards(AdminGuard)
-@UseInterceptors(AuditInterceptor)
+@AdminController('admin/queues/charges/failed', 'queues')
 export class DeadLettersController {
   constructor(
     @InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>,

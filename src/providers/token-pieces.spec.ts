@@ -98,13 +98,13 @@ describe('countingSegments', () => {
     ['capitals with no break', 32, (n: number) => scrambled(n, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')],
     ['punctuation', 32, (n: number) => scrambled(n, '!#$%&*+-=?@^_|~')],
     ['whitespace', 32, (n: number) => scrambled(n, ' \t')],
-  ])('grows linearly on %s: twice the text takes about twice the time', (_, kib, make) => {
+  ])('grows linearly on %s: four times the text takes about four times the time', (_, kib, make) => {
     const small = make(kib * KIB);
-    const large = make(2 * kib * KIB);
+    const large = make(4 * kib * KIB);
     countTokens(small); // warm up the JIT
     const ratio = fastest(() => countTokens(large)) / Math.max(fastest(() => countTokens(small)), 0.05);
-    // Linear is 2; the quadratic BPE on one piece was 4 and more.
-    expect(ratio).toBeLessThan(3);
+    // Linear is 4; the quadratic BPE on one piece was 16 and more. The margin absorbs a loaded machine.
+    expect(ratio).toBeLessThan(8);
   });
 });
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
+import { AdminController } from '../admin/admin-controller';
 import type { FastifyReply } from 'fastify';
-import { AdminGuard, ApiKeyGuard, CurrentTenant, TenantAuth } from '../auth/auth.guards';
+import { ApiKeyGuard, CurrentTenant, TenantAuth } from '../auth/auth.guards';
 import { ReportsService, UsageReport } from './reports.service';
 import { usageCsv } from './usage-report';
 import { parseUsageQuery, UsageQuery } from './usage-query';
@@ -15,8 +16,7 @@ function answer(reply: FastifyReply, query: UsageQuery, report: UsageReport) {
 }
 
 /** GET /admin/usage?tenant_id&from&to&group_by&format: any tenant, or all of them. */
-@Controller('admin/usage')
-@UseGuards(AdminGuard)
+@AdminController('admin/usage', 'usage')
 export class AdminUsageController {
   constructor(private readonly reports: ReportsService) {}
 
