@@ -43,9 +43,10 @@ function componentSchemas(): Record<string, Json> {
     doc = parse(text);
     writeFileSync(cacheFile, JSON.stringify(doc));
   }
-  schemas = doc.components.schemas as Record<string, Json>;
-  schemas = translate(schemas, schemas);
-  return schemas;
+  const raw = doc.components.schemas as Record<string, Json>;
+  const translated: Record<string, Json> = translate(raw, raw);
+  schemas = translated;
+  return translated;
 }
 
 const refName = (ref: string) => ref.replace('#/components/schemas/', '');
