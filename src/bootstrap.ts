@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { AppModule } from './app.module';
+import { enableCorsFor, corsOrigins, ignoreContentTypeOfEmptyBodies, refuseNonJsonBodies } from './common/http-habits';
 import { newId } from './common/ids';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { OpenAiErrorFilter } from './common/openai-error.filter';
@@ -22,7 +23,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     genReqId: () => newId('req'),
     requestIdHeader: false,
     trustProxy: true,
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(env), adapter, {
     logger: new PinoNestLogger(logger),
@@ -33,6 +34,9 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     reply.header('x-request-id', req.id);
     done();
   });
+  enableCorsFor(app, corsOrigins(env.CORS_ORIGINS));
+  ignoreContentTypeOfEmptyBodies(fastify);
+  refuseNonJsonBodies(fastify);
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (req, reply, done) => {
     const labels = { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) };
