@@ -169,6 +169,13 @@ describe('conformance with the OpenAI OpenAPI document', () => {
       expect(events.map((e) => e.event).slice(-2)).toEqual(['error', 'response.failed']);
       expect(events[events.length - 1].data.response.error.code).toBe('server_error');
     });
+
+    it('a chat stream failing mid-way ends with a conformant error object', async () => {
+      fake.set({ streamError: 'the upstream fell over' });
+      const { events } = await stream({ model: UPSTREAM_MODEL, messages: [{ role: 'user', content: 'Hello' }] }, '/v1/chat/completions');
+      expectStreamConforms(events);
+      expect(events.some((e) => e.data?.error)).toBe(true);
+    });
   });
 
   describe('/v1/models', () => {
