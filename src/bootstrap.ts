@@ -4,6 +4,7 @@ import { LogController } from 'fastify';
 import { AppModule } from './app.module';
 import { auditFailedAdminAuth } from './audit/admin-auth-audit';
 import { clientErrorHandler, frameworkErrorHandler } from './common/framework-errors';
+import { enableCorsFor, corsOrigins, ignoreContentTypeOfEmptyBodies, refuseNonJsonBodies } from './common/http-habits';
 import { newId } from './common/ids';
 import { safeJsonBodyParser } from './common/json-body';
 import { refuseUnstorableUrlInput } from './common/url-input';
@@ -26,7 +27,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     genReqId: () => newId('req'),
     requestIdHeader: false,
     trustProxy: true,
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
   });
@@ -42,6 +43,9 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     reply.header('x-request-id', req.id);
     done();
   });
+  enableCorsFor(app, corsOrigins(env.CORS_ORIGINS));
+  ignoreContentTypeOfEmptyBodies(fastify);
+  refuseNonJsonBodies(fastify);
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (req, reply, done) => {
     const labels = { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) };

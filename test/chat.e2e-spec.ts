@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { addAmounts, computeCharge, negate } from '../src/billing/money';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { expectConforms, expectStreamConforms } from './support/openapi';
 
 describe('POST /v1/chat/completions (openai SDK)', () => {
   let t: TestApp;
@@ -43,6 +44,7 @@ describe('POST /v1/chat/completions (openai SDK)', () => {
       ],
     });
     expect(res.object).toBe('chat.completion');
+    expectConforms('CreateChatCompletionResponse', res);
     expect(res.id).toMatch(/^chatcmpl-/);
     expect(res.choices).toHaveLength(1);
     expect(res.choices[0].message.role).toBe('assistant');
@@ -93,6 +95,7 @@ describe('POST /v1/chat/completions (openai SDK)', () => {
     const chunks: any[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
+    expectStreamConforms(chunks.map((data) => ({ data })));
     expect(chunks.every((c) => c.object === 'chat.completion.chunk' && c.id === chunks[0].id)).toBe(true);
     const last = chunks[chunks.length - 1];
     expect(last.choices).toEqual([]);

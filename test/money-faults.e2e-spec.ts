@@ -9,6 +9,7 @@ import { seedPrice } from './support/prices';
 import { isolatedServices } from './support/processes';
 import { readStream } from './support/sse';
 import { waitFor } from './support/wait';
+import { expectStreamConforms } from './support/openapi';
 
 /** Prices per 1M tokens; the amounts below are worked out by hand from them. */
 const CHEAP = 'up-cheap'; // input 1, output 1
@@ -158,6 +159,7 @@ describe('the money path under faults: every answer charged once, never beyond i
       });
       expect(cut).toBe(true);
       expect(events.slice(-2).map((e) => e.event)).toEqual(['error', 'response.failed']);
+      expectStreamConforms(events);
       const responseId = events[0].data.response.id;
 
       await allowDatabase();
@@ -242,7 +244,8 @@ describe('the money path under faults: every answer charged once, never beyond i
         expect(event.output_tokens).toBeLessThan(100_000);
         await charged(responseId);
         const stored = await http(t.baseUrl, 'GET', `/v1/responses/${responseId}`, { token: tenant.key });
-        expect(stored.body.status).toBe('incomplete');
+        // A cut stream reads back as cancelled (the stored record keeps client_disconnected).
+        expect(stored.body.status).toBe('cancelled');
         expect((await tenantRow(tenant.tenantId)).reserved).toBe('0');
       } finally {
         socket.destroy();

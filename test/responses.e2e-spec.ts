@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { Client } from 'pg';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { expectConforms } from './support/openapi';
 
 /** A prompt long enough for a prefix cache (>= 256 tokens). */
 const LONG_CONTEXT = Array.from({ length: 60 }, (_, i) => `Rule ${i + 1}: answer politely and cite the handbook section.`).join(' ');
@@ -32,6 +33,7 @@ describe('POST /v1/responses on the simulated model (openai SDK)', () => {
     it('answers a string input with a Responses API object and writes one usage event', async () => {
       const res = await client.responses.create({ model: SEED_MODEL, input: 'Say hello to the gateway.' });
       expect(res.id).toMatch(/^resp_/);
+      expectConforms('Response', res);
       expect(res.object).toBe('response');
       expect(res.status).toBe('completed');
       expect(res.model).toBe(SEED_MODEL);

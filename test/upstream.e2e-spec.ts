@@ -96,7 +96,7 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       expect(res.output_text).toBe('Upstream says hi.');
       expect(res.usage).toEqual({
         input_tokens: 60,
-        input_tokens_details: { cached_tokens: 48 },
+        input_tokens_details: { cached_tokens: 48, cache_write_tokens: 0 },
         output_tokens: 321,
         output_tokens_details: { reasoning_tokens: 0 },
         total_tokens: 381,

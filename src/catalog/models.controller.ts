@@ -1,9 +1,16 @@
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '../auth/auth.guards';
-import { CatalogService } from './catalog.service';
+import { ApiError } from '../common/errors';
+import { CatalogService, PricedModel } from './catalog.service';
 
-/** GET /v1/models: the models a tenant can call (those with a price in force). */
+/** The OpenAI `model` object. */
+const toModelObject = (m: PricedModel) => ({ id: m.id, object: 'model' as const, created: Math.floor(m.createdAt.getTime() / 1000), owned_by: m.provider });
+
+const modelNotFound = (id: string) =>
+  new ApiError(404, `The model '${id}' does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model');
+
+/** GET /v1/models and /v1/models/:id: the models a tenant can call (those with a price in force). */
 @ApiTags('models')
 @ApiBearerAuth()
 @Controller('v1/models')
@@ -15,11 +22,14 @@ export class ModelsController {
   @ApiOperation({ summary: 'List the models this tenant can call' })
   async list() {
     const models = await this.catalog.listModels();
-    return {
-      object: 'list',
-      data: models
-        .filter((m) => m.price)
-        .map((m) => ({ id: m.id, object: 'model', created: Math.floor(m.createdAt.getTime() / 1000), owned_by: m.provider })),
-    };
+    return { object: 'list', data: models.filter((m) => m.price).map(toModelObject) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One model this tenant can call' })
+  async retrieve(@Param('id') id: string) {
+    const model = await this.catalog.findModel(id);
+    if (!model?.price) throw modelNotFound(id);
+    return toModelObject(model);
   }
 }

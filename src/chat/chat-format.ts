@@ -81,14 +81,14 @@ export function toChatCompletion(r: ResponseObject) {
     ],
     usage: toChatUsage(r.usage!),
     service_tier: r.service_tier ?? 'default',
-    system_fingerprint: null,
   };
 }
 
 /**
  * Turns the Responses stream frames into `chat.completion.chunk`s: a first chunk with the role,
  * content (and reasoning_content) deltas, a last chunk with finish_reason, then — with
- * stream_options.include_usage — a chunk with empty choices and the usage.
+ * stream_options.include_usage — a chunk with empty choices and the usage (the chunks before it
+ * carry `usage: null`, as OpenAI sends them).
  */
 export class ChatChunker {
   private id = '';
@@ -122,10 +122,10 @@ export class ChatChunker {
   }
 
   private base() {
-    return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, system_fingerprint: null };
+    return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model };
   }
 
   private chunk(delta: Record<string, unknown>, finish: string | null) {
-    return { ...this.base(), choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] };
+    return { ...this.base(), choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...(this.includeUsage && { usage: null }) };
   }
 }

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isUnavailableError } from './db-errors';
 import { ApiError } from './errors';
+import { bodyMustBeJson } from './http-habits';
 
 const tooLarge = () => new ApiError(413, 'Request body is too large.', 'invalid_request_error', 'request_too_large');
 
@@ -27,7 +28,7 @@ export function toApiError(err: unknown, req?: { method: string; url: string }):
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError(400, `We could not parse the JSON body of your request. (${fastifyErr.message})`, 'invalid_request_error', 'invalid_value');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(415, 'Content-Type must be application/json.', 'invalid_request_error', 'unsupported_media_type');
+      return bodyMustBeJson();
     default:
       break;
   }

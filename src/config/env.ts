@@ -22,6 +22,13 @@ export class Env {
   @IsString()
   HOST: string = '0.0.0.0';
 
+  /** Comma-separated browser origins allowed to call /v1/* (CORS); unset: none. */
+  @IsOptional()
+  @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
+    message: 'CORS_ORIGINS must be comma-separated origins such as https://app.example.com',
+  })
+  CORS_ORIGINS?: string;
+
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgresql:// URL' })
   DATABASE_URL: string = 'postgresql://postgres@127.0.0.1:5432/tollgate';
 

@@ -90,6 +90,23 @@ function normalizeContent(content: unknown, role: Role, path: string): InputMess
   });
 }
 
+/**
+ * A stored input item as OpenAI's input_items list shows it: an assistant message is an output
+ * message (with status, and output_text with annotations and logprobs; a refusal part as
+ * `refusal`), other messages are input messages.
+ */
+export function toItemResource(item: InputMessageItem) {
+  if (item.type !== 'message') return item;
+  if (item.role !== 'assistant') return { ...item, status: 'completed' as const };
+  return {
+    ...item,
+    status: 'completed' as const,
+    content: item.content.map((part) =>
+      part.type === 'refusal' ? { type: 'refusal' as const, refusal: part.text } : { type: part.type, text: part.text, annotations: [], logprobs: [] },
+    ),
+  };
+}
+
 /** The text a model sees for a message item. */
 export const itemText = (item: { content: Array<{ text: string }> }) => item.content.map((c) => c.text).join('\n');
 

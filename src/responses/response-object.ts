@@ -19,13 +19,16 @@ export interface ResponseSettings {
   truncation: string;
   user: string | null;
   service_tier: string | null;
-  /** max_output_tokens, or client_disconnected for a stream the client left. */
+  /**
+   * max_output_tokens, or client_disconnected for a stream the client left (kept in the stored
+   * record for operators; the API shows such a response as `cancelled`).
+   */
   incomplete_reason: 'max_output_tokens' | 'client_disconnected' | null;
 }
 
 export interface ApiUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;
@@ -46,13 +49,34 @@ export interface ResponseRecord {
 
 export const toApiUsage = (u: Usage): ApiUsage => ({
   input_tokens: u.inputTokens,
-  input_tokens_details: { cached_tokens: u.cachedTokens },
+  input_tokens_details: { cached_tokens: u.cachedTokens, cache_write_tokens: 0 },
   output_tokens: u.outputTokens,
   output_tokens_details: { reasoning_tokens: u.reasoningTokens },
   total_tokens: u.inputTokens + u.outputTokens,
 });
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/** Usage as OpenAI's schema wants it, also for records stored before cache_write_tokens was reported. */
+const conformantUsage = (u: ApiUsage): ApiUsage => ({
+  ...u,
+  input_tokens_details: { ...u.input_tokens_details, cache_write_tokens: u.input_tokens_details.cache_write_tokens ?? 0 },
+});
+
+/**
+ * OpenAI's `incomplete_details.reason` knows only max_output_tokens and content_filter: a stream
+ * the client left is shown as `cancelled` (generation stopped on request), with no details.
+ */
+function apiStatus(r: ResponseRecord): { status: ResponseRecord['status'] | 'cancelled'; incomplete_details: { reason: 'max_output_tokens' } | null } {
+  const reason = r.settings.incomplete_reason;
+  if (reason === 'client_disconnected') return { status: r.status === 'incomplete' ? 'cancelled' : r.status, incomplete_details: null };
+  return { status: r.status, incomplete_details: reason ? { reason } : null };
+}
+
+/** The codes OpenAI's schema allows for a response's `error.code` that Tollgate can mean; anything else is a server_error. */
+const RESPONSE_ERROR_CODES = ['server_error', 'rate_limit_exceeded', 'invalid_prompt'];
+
+export const responseErrorCode = (code: string | null): string => (code && RESPONSE_ERROR_CODES.includes(code) ? code : 'server_error');
 
 /** The OpenAI `response` object. Same builder for create, retrieve and the stream's events. */
 export function toResponseObject(r: ResponseRecord) {
@@ -61,10 +85,9 @@ export function toResponseObject(r: ResponseRecord) {
     id: r.id,
     object: 'response' as const,
     created_at: seconds(r.createdAt),
-    status: r.status,
+    ...apiStatus(r),
     completed_at: r.completedAt ? seconds(r.completedAt) : null,
-    error: null,
-    incomplete_details: s.incomplete_reason ? { reason: s.incomplete_reason } : null,
+    error: null as { code: string; message: string } | null,
     instructions: r.instructions,
     max_output_tokens: s.max_output_tokens,
     model: r.model,
@@ -80,8 +103,8 @@ export function toResponseObject(r: ResponseRecord) {
     tools: s.tools,
     top_p: s.top_p,
     truncation: s.truncation,
-    usage: r.usage,
-    user: s.user,
+    ...(r.usage && { usage: conformantUsage(r.usage) }),
+    ...(s.user !== null && { user: s.user }),
     metadata: s.metadata,
     caching: s.caching,
     thinking: s.thinking,

@@ -18,7 +18,7 @@ import { ProvidersService } from '../providers/providers.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQuery } from './dto/list-input-items.dto';
-import { buildPrompt, InputMessageItem, normalizeInput, OutputItem, Turn } from './input-items';
+import { buildPrompt, InputMessageItem, normalizeInput, OutputItem, toItemResource, Turn } from './input-items';
 import { ApiUsage, ResponseRecord, ResponseSettings, toApiUsage, toResponseObject } from './response-object';
 import { ResponseStore } from './response-store';
 import { ResponseStreamBuilder, StreamFrame } from './stream-events';
@@ -209,6 +209,8 @@ export class ResponsesService {
       if (record.status !== 'failed') record = { ...record, status: 'failed', settings: { ...record.settings, incomplete_reason: null } };
     }
     if (client.aborted) return;
+    // The client's response.failed carries a schema-allowed error code; the precise one is logged.
+    if (failure) this.logger.warn(`response ${p.responseId} failed mid-stream: ${failure.code ?? failure.type}: ${failure.message}`);
     await send(failure ? builder.fail(failure, record) : builder.finish(record));
   }
 
@@ -257,12 +259,13 @@ export class ResponsesService {
       if (start === 0) throw invalidValue('after', `No input item with id '${query.after}' in response '${id}'.`);
     }
     const limit = query.limit ?? 20;
-    const data = ordered.slice(start, start + limit);
+    const data = ordered.slice(start, start + limit).map(toItemResource);
+    // OpenAI's schema wants strings here even for an empty page.
     return {
       object: 'list',
       data,
-      first_id: data[0]?.id ?? null,
-      last_id: data[data.length - 1]?.id ?? null,
+      first_id: data[0]?.id ?? '',
+      last_id: data[data.length - 1]?.id ?? '',
       has_more: start + limit < ordered.length,
     };
   }

@@ -82,7 +82,8 @@ describe('ResponseStreamBuilder', () => {
 
   it('starts with an empty in_progress snapshot without usage', () => {
     const [created] = new ResponseStreamBuilder().start(record({ usage: { input_tokens: 1 } as any, output: [{} as any] }));
-    expect(created.data.response).toMatchObject({ status: 'in_progress', output: [], usage: null, completed_at: null });
+    expect(created.data.response).toMatchObject({ status: 'in_progress', output: [], completed_at: null });
+    expect(created.data.response).not.toHaveProperty('usage');
   });
 
   it('ends an incomplete response with response.incomplete and an incomplete message', () => {
@@ -102,7 +103,8 @@ describe('ResponseStreamBuilder', () => {
     const frames = b.fail(new ApiError(502, 'upstream broke', 'server_error', 'upstream_error'), record());
     expect(frames.map((f) => f.type)).toEqual(['error', 'response.failed']);
     expect(frames[0].data).toMatchObject({ code: 'upstream_error', message: 'upstream broke', error: { type: 'server_error', code: 'upstream_error' } });
-    expect(frames[1].data.response).toMatchObject({ status: 'failed', error: { code: 'upstream_error', message: 'upstream broke' } });
+    // The error event keeps the precise code; response.failed has one OpenAI's schema allows.
+    expect(frames[1].data.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'upstream broke' } });
     expect(frames.map((f) => f.data.sequence_number)).toEqual([5, 6]);
   });
 });

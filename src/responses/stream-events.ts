@@ -1,7 +1,7 @@
 import type { ApiError } from '../common/errors';
 import { newId } from '../common/ids';
 import type { OutputItem } from './input-items';
-import { ResponseRecord, toResponseObject } from './response-object';
+import { ResponseRecord, responseErrorCode, toResponseObject } from './response-object';
 
 /** One server-sent event of a Responses API stream: `event: <type>` + `data: {type, sequence_number, ...}`. */
 export interface StreamFrame {
@@ -76,7 +76,7 @@ export class ResponseStreamBuilder {
           item_id: item.id,
           output_index: this.message.index,
           content_index: 0,
-          part: { type: 'output_text', text: '', annotations: [] },
+          part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
         }),
       );
     }
@@ -95,13 +95,16 @@ export class ResponseStreamBuilder {
     return frames;
   }
 
-  /** An error mid-stream: `error` (nested and flat fields, for every SDK) then response.failed. */
+  /**
+   * An error mid-stream: `error` (nested and flat fields, for every SDK; its code is the precise
+   * one) then response.failed, whose error.code is one OpenAI's schema allows.
+   */
   fail(error: ApiError, final: ResponseRecord): StreamFrame[] {
     const body = { type: error.type, code: error.code, message: error.message, param: error.param };
     return [
       this.frame('error', { code: error.code, message: error.message, param: error.param, error: body }),
       this.frame('response.failed', {
-        response: { ...toResponseObject({ ...final, status: 'failed' }), error: { code: error.code ?? 'server_error', message: error.message } },
+        response: { ...toResponseObject({ ...final, status: 'failed' }), error: { code: responseErrorCode(error.code), message: error.message } },
       }),
     ];
   }
