@@ -13,8 +13,10 @@ export interface UpstreamInputMessage {
 }
 
 export interface UpstreamRequestBody {
+  /** The client's pass-through fields (tools, text, reasoning, include, ...) as it sent them. */
+  [field: string]: unknown;
   model: string;
-  input: UpstreamInputMessage[];
+  input: unknown[];
   max_output_tokens?: number;
   temperature?: number;
   top_p?: number;
@@ -32,12 +34,15 @@ export interface UpstreamRequestBody {
  * header, not part of the body); nothing of the tenant is sent. Unset sampling fields are left
  * out rather than sent as null. The vendor fields go top-level: `thinking` when it is not
  * 'disabled' (the gateway's default, which a plain OpenAI upstream would refuse as an unknown
- * parameter), `caching` when enabled.
+ * parameter), `caching` when enabled. The client's own fields of the Responses API (tools,
+ * tool_choice, text, reasoning, include, prompt_cache_key, ...) go as it sent them; tool calls,
+ * their results and reasoning with encrypted_content are in `input` as it sent them.
  */
 export function buildRequestBody(request: GenerateRequest, stream: boolean, defaultMaxOutputTokens?: number): UpstreamRequestBody {
   const body: UpstreamRequestBody = {
+    ...request.passThrough,
     model: request.upstreamModel ?? request.model,
-    input: request.messages.map((m) => ({ role: m.role, content: m.text })),
+    input: request.items ?? request.messages.map((m) => ({ role: m.role, content: m.text })),
     stream,
     store: false,
   };
@@ -151,12 +156,17 @@ export function resultFromResponse(
   }
   const details = isObject(response.incomplete_details) ? response.incomplete_details : null;
   const incomplete = status === 'incomplete';
+  const output = arrayOf(response.output).filter(isObject);
+  const callInputs = output.map((item) => (typeof item.arguments === 'string' ? item.arguments : typeof item.input === 'string' && item.type !== 'message' ? item.input : ''));
+  // Without reported usage, tool call arguments count as output beside the text.
+  const counted = { reasoning: texts.reasoning, text: [texts.text ?? '', ...callInputs].join('') || null };
   return {
     reasoning: texts.reasoning,
     text: texts.text,
     status: incomplete ? 'incomplete' : 'completed',
     incompleteReason: incomplete && details?.reason === 'max_output_tokens' ? 'max_output_tokens' : null,
-    usage: usageOf(response.usage, request, texts, promptTokenCount),
+    usage: usageOf(response.usage, request, counted, promptTokenCount),
     cache: null,
+    output: output.length ? output : null,
   };
 }
