@@ -52,7 +52,9 @@ export function buildRequestBody(request: GenerateRequest, stream: boolean, defa
   if (cap != null) body.max_output_tokens = cap;
   if (request.temperature != null) body.temperature = request.temperature;
   if (request.topP != null) body.top_p = request.topP;
-  if (request.thinking !== 'disabled' || request.thinkingRequested) body.thinking = { type: request.thinking };
+  // A thinking the gateway read from the client's `reasoning` goes upstream as that `reasoning`.
+  const fromReasoning = request.passThrough?.reasoning !== undefined && !request.thinkingRequested;
+  if ((request.thinking !== 'disabled' && !fromReasoning) || request.thinkingRequested) body.thinking = { type: request.thinking };
   if (request.expireAt != null) body.expire_at = request.expireAt;
   if (request.caching.enabled) body.caching = request.caching.prefix ? { type: 'enabled', prefix: true } : { type: 'enabled' };
   return body;
