@@ -156,6 +156,21 @@ describe('tools and pass-through over an upstream (openai SDK, fake upstream)', 
     expect(final.output.map((o) => o.type)).toEqual(items.map((o) => o.type));
   });
 
+  it('resolves item_reference from the store and sends the referenced items themselves upstream', async () => {
+    fake.set({ text: 'Nice to meet you, Ada.' });
+    const first = await client.responses.create({ model: MODEL, input: 'My name is Ada.' });
+    fake.set({ text: 'Ada.' });
+    await client.responses.create({
+      model: MODEL,
+      input: [{ role: 'user', content: 'My name is Ada.' }, { type: 'item_reference', id: first.output[0].id }, { role: 'user', content: 'Who am I?' }],
+    });
+    expect(lastUpstreamBody().input).toEqual([
+      { role: 'user', content: 'My name is Ada.' },
+      { role: 'assistant', content: 'Nice to meet you, Ada.' },
+      { role: 'user', content: 'Who am I?' },
+    ]);
+  });
+
   it('passes a non-streamed answer with every kind of item through unchanged', async () => {
     const items = [
       { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'weather' } },

@@ -227,6 +227,48 @@ describe('tools on the simulated model (openai SDK)', () => {
     });
   });
 
+  describe('item_reference', () => {
+    it("resolves the tenant's own stored items (an answer and a tool call) into the prompt", async () => {
+      const first = await client.responses.create({ model: SEED_MODEL, input: 'My name is Ada.' });
+      const answer = first.output.find((o) => o.type === 'message') as OpenAI.Responses.ResponseOutputMessage;
+      const answerText = (answer.content[0] as OpenAI.Responses.ResponseOutputText).text;
+      const input: OpenAI.Responses.ResponseInput = [
+        { role: 'user', content: 'My name is Ada.' },
+        { type: 'item_reference', id: answer.id },
+        { role: 'user', content: 'What is my name?' },
+      ];
+      const second = await client.responses.create({ model: SEED_MODEL, input });
+      // The referenced answer is part of the prompt: each message costs `role\ntext` + 3 tokens.
+      const expected = [`user\nMy name is Ada.`, `assistant\n${answerText}`, `user\nWhat is my name?`].reduce((n, m) => n + countTokens(m) + 3, 0);
+      expect(second.usage!.input_tokens).toBe(expected);
+      const items = await client.responses.inputItems.list(second.id, { order: 'asc' });
+      expect(items.data[1]).toMatchObject({ type: 'message', id: answer.id, role: 'assistant', content: [{ type: 'output_text', text: answerText }] });
+
+      const call = callOf(await client.responses.create({ model: SEED_MODEL, input: QUESTION, tools: [weatherTool] }));
+      const next = await client.responses.create({
+        model: SEED_MODEL,
+        tools: [weatherTool],
+        input: [{ role: 'user', content: QUESTION }, { type: 'item_reference', id: call.id }, { type: 'function_call_output', call_id: call.call_id, output: 'sunny' }],
+      });
+      expect(next.output.map((o) => o.type)).toEqual(['message']);
+    });
+
+    it("refuses another tenant's item, naming it, as if it did not exist", async () => {
+      const theirs = await client.responses.create({ model: SEED_MODEL, input: 'private' });
+      const other = await t.tenant('5');
+      const res = await http(t.baseUrl, 'POST', '/v1/responses', {
+        token: other.key,
+        body: { model: SEED_MODEL, input: [{ role: 'user', content: 'hi' }, { type: 'item_reference', id: theirs.output[0].id }] },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param: 'input[1].id' });
+      expect(res.body.error.message).toContain(theirs.output[0].id);
+      const unknown = await http(t.baseUrl, 'POST', '/v1/responses', { token: tenant.key, body: { model: SEED_MODEL, input: [{ type: 'item_reference', id: 'msg_nope' }] } });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error.param).toBe('input[0].id');
+    });
+  });
+
   describe('metering of tool traffic', () => {
     it('counts the tool definition as input and the arguments as output, and charges exactly that', async () => {
       const metered = await t.tenant('1');
