@@ -162,7 +162,7 @@ describe('tools and pass-through over an upstream (openai SDK, fake upstream)', 
     fake.set({ text: 'Ada.' });
     await client.responses.create({
       model: MODEL,
-      input: [{ role: 'user', content: 'My name is Ada.' }, { type: 'item_reference', id: first.output[0].id }, { role: 'user', content: 'Who am I?' }],
+      input: [{ role: 'user', content: 'My name is Ada.' }, { type: 'item_reference', id: first.output[0].id! }, { role: 'user', content: 'Who am I?' }],
     });
     expect(lastUpstreamBody().input).toEqual([
       { role: 'user', content: 'My name is Ada.' },

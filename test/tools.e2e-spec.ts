@@ -248,7 +248,7 @@ describe('tools on the simulated model (openai SDK)', () => {
       const next = await client.responses.create({
         model: SEED_MODEL,
         tools: [weatherTool],
-        input: [{ role: 'user', content: QUESTION }, { type: 'item_reference', id: call.id }, { type: 'function_call_output', call_id: call.call_id, output: 'sunny' }],
+        input: [{ role: 'user', content: QUESTION }, { type: 'item_reference', id: call.id! }, { type: 'function_call_output', call_id: call.call_id, output: 'sunny' }],
       });
       expect(next.output.map((o) => o.type)).toEqual(['message']);
     });
