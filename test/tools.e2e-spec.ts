@@ -147,6 +147,62 @@ describe('tools on the simulated model (openai SDK)', () => {
     });
   });
 
+  it('a call cut by max_output_tokens is incomplete and charged for what was produced', async () => {
+    const res = await client.responses.create({ model: SEED_MODEL, input: QUESTION, tools: [weatherTool], max_output_tokens: 4 });
+    expect(res.status).toBe('incomplete');
+    expect(res.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+    const call = callOf(res);
+    expect(call.status).toBe('incomplete');
+    expect('{"city":"Paris","unit":"celsius"}'.startsWith(call.arguments)).toBe(true);
+    expect(res.usage!.output_tokens).toBe(countTokens(call.arguments));
+    expect(res.usage!.output_tokens).toBeLessThanOrEqual(4);
+  });
+
+  it('serves a Codex-style streamed body: store false, encrypted reasoning replayed, function tools, include', async () => {
+    const shell = {
+      type: 'function' as const,
+      name: 'shell',
+      description: 'Runs a shell command and returns its output.',
+      strict: false,
+      parameters: {
+        type: 'object',
+        properties: { command: { type: 'array', items: { type: 'string' } }, workdir: { type: 'string' }, timeout_ms: { type: 'number' } },
+        required: ['command'],
+        additionalProperties: false,
+      },
+    };
+    const body = {
+      model: SEED_MODEL,
+      instructions: 'You are Codex, a coding agent.',
+      stream: true,
+      store: false,
+      include: ['reasoning.encrypted_content'],
+      tool_choice: 'auto',
+      parallel_tool_calls: false,
+      reasoning: { effort: 'medium', summary: 'auto' },
+      prompt_cache_key: 'codex-session-1',
+      tools: [shell],
+    };
+    const first = client.responses.stream({ ...body, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'List the files' }] }] } as any);
+    const firstFinal = await first.finalResponse();
+    const call = callOf(firstFinal);
+    expect(JSON.parse(call.arguments)).toEqual({ command: ['files'] });
+
+    const second = client.responses.stream({
+      ...body,
+      input: [
+        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'List the files' }] },
+        { type: 'reasoning', id: 'rs_prev', summary: [], encrypted_content: 'gAAAAB-opaque' },
+        { type: 'function_call', call_id: call.call_id, name: 'shell', arguments: call.arguments },
+        { type: 'function_call_output', call_id: call.call_id, output: 'README.md\nsrc' },
+      ],
+    } as any);
+    const answer = await second.finalResponse();
+    expect(answer.status).toBe('completed');
+    expect(answer.output.some((o) => o.type === 'message')).toBe(true);
+    expect(answer.output.some((o) => o.type === 'function_call')).toBe(false);
+  });
+
   describe('tool_choice', () => {
     it('"none" answers text', async () => {
       const res = await client.responses.create({ model: SEED_MODEL, input: QUESTION, tools: [weatherTool], tool_choice: 'none' });
