@@ -203,6 +203,44 @@ describe('tools on the simulated model (openai SDK)', () => {
     expect(answer.output.some((o) => o.type === 'function_call')).toBe(false);
   });
 
+  it('a client leaving mid-call: the call is stored incomplete with the arguments sent, and exactly those are charged', async () => {
+    const slow = await startApp({ SIMULATED_TOKENS_PER_SECOND: '25' });
+    try {
+      const noteTool = { type: 'function', name: 'save_note', parameters: { type: 'object', properties: { note: { type: 'string', minLength: 400 } }, required: ['note'] } };
+      const abort = new AbortController();
+      const res = await fetch(`${slow.baseUrl}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: SEED_MODEL, input: 'Save a note', tools: [noteTool], stream: true }),
+        signal: abort.signal,
+      });
+      const reader = res.body!.getReader();
+      let text = '';
+      let responseId = '';
+      try {
+        while ((text.match(/event: response\.function_call_arguments\.delta/g) ?? []).length < 6) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+          responseId ||= /"id":"(resp_[0-9a-f]+)"/.exec(text)?.[1] ?? '';
+        }
+      } finally {
+        abort.abort();
+      }
+      const event = await waitFor('the charge', async () => (await db.query('SELECT * FROM usage_events WHERE response_id = $1 AND charged_at IS NOT NULL', [responseId])).rows[0]);
+      const stored = await client.responses.retrieve(responseId);
+      expect(stored.status).toBe('incomplete');
+      const call = callOf(stored);
+      expect(call.status).toBe('incomplete');
+      expect(call.arguments.startsWith('{"note":"note')).toBe(true);
+      expect(stored.usage!.output_tokens).toBe(countTokens(call.arguments));
+      expect(event.output_tokens).toBe(countTokens(call.arguments));
+      expect(event.output_tokens).toBeLessThan(countTokens(JSON.stringify({ note: 'note' + 'x'.repeat(396) })));
+    } finally {
+      await slow.close();
+    }
+  });
+
   describe('tool_choice', () => {
     it('"none" answers text', async () => {
       const res = await client.responses.create({ model: SEED_MODEL, input: QUESTION, tools: [weatherTool], tool_choice: 'none' });
