@@ -26,6 +26,7 @@ describe('tools and pass-through over an upstream (openai SDK, fake upstream)', 
   let fake: FakeUpstream;
   let t: TestApp;
   let client: OpenAI;
+  let key: string;
   let db: Client;
   let dir: string;
 
@@ -38,7 +39,8 @@ describe('tools and pass-through over an upstream (openai SDK, fake upstream)', 
     t = await startApp({ PROVIDERS_FILE: file });
     const res = await t.admin('PUT', `/admin/models/${MODEL}`, { provider: 'fake', upstream_model: 'vendor-model-x', input_price: '0.25', output_price: '2' });
     expect(res.status).toBe(200);
-    client = t.openai((await t.tenant('10')).key);
+    key = (await t.tenant('10')).key;
+    client = t.openai(key);
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   });
@@ -169,6 +171,53 @@ describe('tools and pass-through over an upstream (openai SDK, fake upstream)', 
       { role: 'assistant', content: 'Nice to meet you, Ada.' },
       { role: 'user', content: 'Who am I?' },
     ]);
+  });
+
+  it('a client leaving a relayed call mid-way: stored incomplete with the arguments relayed so far', async () => {
+    const call = fakeFunctionCall('get_weather', { city: 'Paris, the capital of France, on the river Seine' }, 'call_slow');
+    fake.set({ items: [call], deltas: 20, deltaDelayMs: 40 });
+    const abort = new AbortController();
+    const res = await fetch(`${t.baseUrl}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, input: 'Weather?', tools: [weatherTool], stream: true }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    try {
+      while ((text.match(/event: response\.function_call_arguments\.delta/g) ?? []).length < 3) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    } finally {
+      abort.abort();
+    }
+    const events = parseSse(text).map((e) => e.data);
+    const responseId = events[0].response.id;
+    const relayed = events.filter((e) => e.type === 'response.function_call_arguments.delta').map((e) => e.delta).join('');
+    const stored = await waitFor('the stored response', async () => {
+      const r = await client.responses.retrieve(responseId).catch(() => null);
+      return r && r.status !== 'in_progress' ? r : null;
+    });
+    expect(stored.status).toBe('incomplete');
+    expect(stored.output).toHaveLength(1);
+    expect(stored.output[0]).toMatchObject({ type: 'function_call', id: call.id, call_id: 'call_slow', status: 'incomplete' });
+    const args = (stored.output[0] as OpenAI.Responses.ResponseFunctionToolCall).arguments;
+    expect(args.startsWith(relayed)).toBe(true);
+    expect(call.arguments.startsWith(args)).toBe(true);
+    expect(args.length).toBeLessThan(call.arguments.length);
+  });
+
+  it('keeps encrypted reasoning an upstream returned, and sends it back on the next turn', async () => {
+    const reasoning = { type: 'reasoning', id: 'rs_enc', summary: [], encrypted_content: 'gAAAA-encrypted' };
+    fake.set({ items: [reasoning, fakeFunctionCall('get_weather', { city: 'Rome' }, 'call_r')] });
+    const first = await client.responses.create({ model: MODEL, input: 'Rome?', tools: [weatherTool], include: ['reasoning.encrypted_content'] });
+    expect(first.output[0]).toEqual(reasoning);
+    fake.set({ text: 'Warm.' });
+    await client.responses.create({ model: MODEL, previous_response_id: first.id, input: [{ type: 'function_call_output', call_id: 'call_r', output: '30 C' }], tools: [weatherTool] });
+    expect(lastUpstreamBody().input.slice(1, 3)).toEqual([reasoning, { type: 'function_call', call_id: 'call_r', name: 'get_weather', arguments: '{"city":"Rome"}' }]);
   });
 
   it('passes a non-streamed answer with every kind of item through unchanged', async () => {
