@@ -130,4 +130,25 @@ describe('buildPrompt', () => {
     const two: InputMessageItem = { type: 'message', id: 'm', role: 'user', content: [{ type: 'input_text', text: 'a' }, { type: 'input_text', text: 'b' }] };
     expect(buildPrompt(undefined, [], [two]).messages[0].text).toBe('a\nb');
   });
+
+  it('flattens a tool loop for the model, and gives upstreams the items (history without our ids)', () => {
+    const call: OutputItem = { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}', status: 'completed' };
+    const encrypted = { type: 'reasoning', id: 'rs_2', summary: [], encrypted_content: 'blob' };
+    const result = { type: 'function_call_output', call_id: 'call_1', output: 'cold' };
+    const { messages, items, newInputStart } = buildPrompt('Be brief.', [{ input: [msg('user', 'Weather?')], output: [thought, call] }], [encrypted, result]);
+    expect(messages).toEqual([
+      { role: 'system', text: 'Be brief.' },
+      { role: 'user', text: 'Weather?' },
+      { role: 'assistant', text: 'get_weather({"city":"Oslo"})' },
+      { role: 'tool', text: 'cold' },
+    ]);
+    expect(newInputStart).toBe(3);
+    expect(items).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Weather?' },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      encrypted,
+      result,
+    ]);
+  });
 });
