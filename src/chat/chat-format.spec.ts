@@ -103,6 +103,22 @@ describe('chat format', () => {
     ]);
   });
 
+  it('streams a custom tool call without a chunk type (the chunk schema knows only function calls)', () => {
+    const call = { type: 'custom_tool_call', id: 'ctc_1', call_id: 'call_2', name: 'sql', input: 'select 1' };
+    const chunker = new ChatChunker(false);
+    const frame = (type: string, data: Record<string, unknown>) => ({ type, data: { type, ...data } });
+    const chunks = chunker.chunks([
+      frame('response.created', { response: response({ output: [] }) }),
+      frame('response.output_item.added', { output_index: 0, item: { ...call, input: '' } }),
+      frame('response.custom_tool_call_input.delta', { item_id: 'ctc_1', output_index: 0, delta: 'select 1' }),
+    ]) as any[];
+    expect(chunks.slice(1).map((ch) => ch.choices[0].delta.tool_calls[0])).toEqual([
+      { index: 0, id: 'call_2', custom: { name: 'sql', input: '' } },
+      { index: 0, custom: { input: 'select 1' } },
+    ]);
+    expect(toChatCompletion(response({ output: [call] })).choices[0].message.tool_calls).toEqual([{ id: 'call_2', type: 'custom', custom: { name: 'sql', input: 'select 1' } }]);
+  });
+
   it('builds a chat.completion with usage details and reasoning_content', () => {
     const c = toChatCompletion(response());
     expect(c).toMatchObject({

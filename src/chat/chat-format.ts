@@ -145,7 +145,8 @@ export class ChatChunker {
     const index = this.calls.size;
     this.calls.set(String(item.id), index);
     if (item.type === 'function_call') return { index, id: item.call_id, type: 'function', function: { name: item.name, arguments: '' } };
-    return { index, id: item.call_id, type: 'custom', custom: { name: item.name, input: '' } };
+    // The chunk schema knows only function calls: a custom call goes without `type`, as `custom`.
+    return { index, id: item.call_id, custom: { name: item.name, input: '' } };
   }
 
   private base() {
