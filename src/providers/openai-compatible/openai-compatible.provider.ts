@@ -13,12 +13,46 @@ import { buildRequestBody, resultFromResponse } from './wire';
 /** Framing tokens an upstream may add per message (role markers, separators), and once per request. */
 const TOKENS_PER_MESSAGE = 8;
 const TOKENS_PER_REQUEST = 32;
+/** Room for how an upstream renders tool definitions (a namespace, a signature per tool). */
+const TOKENS_PER_TOOL = 32;
+const TOKENS_FOR_TOOLS = 64;
 
-/** An upper bound of the prompt's tokens under any byte-level BPE tokenizer. */
-export function promptTokenBound(request: Pick<GenerateRequest, 'messages'>): number {
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+const isMessage = (item: unknown) => typeof item === 'object' && item !== null && (item as { type?: unknown }).type === undefined && 'role' in item;
+
+/**
+ * An upper bound of the prompt's tokens under any byte-level BPE tokenizer: a token covers at
+ * least one byte. It counts the messages' texts, every other item sent (tool calls and results,
+ * reasoning with encrypted_content) as its JSON, the tool definitions and the text format, each
+ * with room for its framing.
+ */
+export function promptTokenBound(request: Pick<GenerateRequest, 'messages' | 'items' | 'passThrough'>): number {
   let bytes = 0;
   for (const m of request.messages) bytes += Buffer.byteLength(m.text, 'utf8') + TOKENS_PER_MESSAGE;
+  for (const item of request.items ?? []) if (!isMessage(item)) bytes += jsonBytes(item) + TOKENS_PER_MESSAGE;
+  const tools = request.passThrough?.tools;
+  if (Array.isArray(tools) && tools.length) bytes += TOKENS_FOR_TOOLS + tools.reduce<number>((n, tool) => n + jsonBytes(tool) + TOKENS_PER_TOOL, 0);
+  if (request.passThrough?.text !== undefined) bytes += jsonBytes(request.passThrough.text) + TOKENS_PER_MESSAGE;
   return bytes + TOKENS_PER_REQUEST;
+}
+
+/**
+ * A whole Response as stream events: text-only answers as deltas; one with other items (tool
+ * calls, ...) as each item's output_item.added / done, so every item reaches the client.
+ */
+function* replayedAsEvents(result: GenerateResult): Generator<StreamEvent> {
+  const items = result.output ?? [];
+  if (items.every((item) => item.type === 'message' || item.type === 'reasoning')) {
+    if (result.reasoning) yield { type: 'reasoning.delta', delta: result.reasoning };
+    if (result.text) yield { type: 'text.delta', delta: result.text };
+    yield { type: 'done', result: { ...result, output: null } };
+    return;
+  }
+  for (const [index, item] of items.entries()) {
+    yield { type: 'relay', event: { type: 'response.output_item.added', output_index: index, item: { ...item, status: 'in_progress' } } };
+    yield { type: 'relay', event: { type: 'response.output_item.done', output_index: index, item } };
+  }
+  yield { type: 'done', result };
 }
 
 /** How long close() lets running upstream requests finish before cutting them. */
@@ -59,8 +93,7 @@ export class OpenAICompatibleProvider implements Provider {
 
   /**
    * The reservation bounds, which the charge never exceeds. Input: the upstream's tokenizer is
-   * not ours, so the bound is one no byte-level tokenizer can pass: a token covers at least one
-   * byte, plus room for each message's framing tokens. Output: the request's max_output_tokens,
+   * not ours, so the bound is one no byte-level tokenizer can pass (promptTokenBound). Output: the request's max_output_tokens,
    * else the provider's `max_output_tokens` (4096 by default), sent upstream as the cap.
    */
   async usageBounds(request: GenerateRequest): Promise<{ inputTokens: number; outputTokens: number }> {
@@ -107,9 +140,7 @@ export class OpenAICompatibleProvider implements Provider {
       if (contentType.includes('application/json')) {
         // An upstream that ignored stream: true and answered with the whole Response.
         const result = resultFromResponse(JSON.parse(await body.text()), request, await requestPromptTokens(request));
-        if (result.reasoning) yield { type: 'reasoning.delta', delta: result.reasoning };
-        if (result.text) yield { type: 'text.delta', delta: result.text };
-        yield { type: 'done', result };
+        yield* replayedAsEvents(result);
         return;
       }
       yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], promptTokenCount: await requestPromptTokens(request) });
