@@ -129,6 +129,11 @@ export async function startModelUpstream(initial: Partial<ModelUpstreamOptions> 
       incomplete_details: null,
       output: [outputItem(answer, id)],
       usage: USAGE,
+      // Echoed as OpenAI does; clients read the format back to parse a streamed JSON answer.
+      text: body.text ?? { format: { type: 'text' } },
+      tools: body.tools ?? [],
+      tool_choice: body.tool_choice ?? 'auto',
+      parallel_tool_calls: body.parallel_tool_calls ?? true,
     };
     if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
