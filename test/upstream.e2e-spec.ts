@@ -419,8 +419,13 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
     for await (const event of p.stream(req, signal)) events.push(event);
     return events;
   }
-  const joined = (events: StreamEvent[], type: 'text.delta' | 'reasoning.delta') =>
-    events.filter((e) => e.type === type).map((e) => (e as { delta: string }).delta).join('');
+  const RELAYED = { 'text.delta': 'response.output_text.delta', 'reasoning.delta': 'response.reasoning_summary_text.delta' };
+  /** The relayed upstream events carrying `type`'s text. */
+  const deltasOf = (events: StreamEvent[], type: 'text.delta' | 'reasoning.delta') =>
+    events.filter((e) => e.type === 'relay' && e.event.type === RELAYED[type]).map((e) => (e as unknown as { event: { delta: string } }).event.delta);
+  const joined = (events: StreamEvent[], type: 'text.delta' | 'reasoning.delta') => deltasOf(events, type).join('');
+  const indexOf = (events: StreamEvent[], type: 'text.delta' | 'reasoning.delta') =>
+    events.findIndex((e) => e.type === 'relay' && e.event.type === RELAYED[type]);
 
   beforeAll(async () => {
     fake = await startFakeUpstream();
@@ -451,11 +456,11 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
     expect(call.headers.accept).toBe('text/event-stream');
     expect(call.body).toMatchObject({ model: 'vendor-model-x', stream: true, store: false, thinking: { type: 'enabled' } });
 
-    expect(events.filter((e) => e.type === 'text.delta').length).toBeGreaterThanOrEqual(5);
+    expect(deltasOf(events, 'text.delta').length).toBeGreaterThanOrEqual(5);
     expect(joined(events, 'reasoning.delta')).toBe('Let me see.');
     expect(joined(events, 'text.delta')).toBe('Here is a streamed answer.');
     // Reasoning first, then text, then done.
-    expect(events.findIndex((e) => e.type === 'text.delta')).toBeGreaterThan(events.findIndex((e) => e.type === 'reasoning.delta'));
+    expect(indexOf(events, 'text.delta')).toBeGreaterThan(indexOf(events, 'reasoning.delta'));
     expect(events[events.length - 1]).toEqual({
       type: 'done',
       result: {
@@ -465,6 +470,7 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
         incompleteReason: null,
         usage: { inputTokens: 30, cachedTokens: 10, outputTokens: 20, reasoningTokens: 5 },
         cache: null,
+        output: [expect.objectContaining({ type: 'reasoning' }), expect.objectContaining({ type: 'message' })],
       },
     });
   });
@@ -501,7 +507,7 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
     fake.set({ text: 'y'.repeat(200), deltas: 50, deltaDelayMs: 50 });
     const before = fake.requests.length;
     for await (const event of provider.stream(request())) {
-      if (event.type === 'text.delta') break;
+      if (event.type === 'relay' && event.event.type === 'response.output_text.delta') break;
     }
     await waitFor('the upstream to see the disconnect', () => fake.requests[before].closedEarly);
   });

@@ -57,8 +57,8 @@ function texts(r: ResponseObject) {
   let content = '';
   let reasoning = '';
   for (const item of r.output) {
-    if (item.type === 'message') content += item.content.map((c) => c.text).join('');
-    else reasoning += item.summary.map((s) => s.text).join('');
+    if (item.type === 'message') content += item.content.map((c) => c.text ?? '').join('');
+    else if (item.type === 'reasoning') reasoning += (item.summary ?? []).map((s) => s.text).join('');
   }
   return { content, reasoning };
 }

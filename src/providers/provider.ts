@@ -2,10 +2,30 @@
 
 export type Role = 'system' | 'developer' | 'user' | 'assistant';
 
-/** One message of the prompt, flattened to text. */
+/**
+ * One message of the prompt, flattened to text. Tool traffic is flattened too: a tool call is an
+ * assistant message, a tool's result a `tool` message.
+ */
 export interface PromptMessage {
-  role: Role;
+  role: Role | 'tool';
   text: string;
+}
+
+/** A tool definition as the client sent it (Responses API shape); `type` says which kind. */
+export type ToolDefinition = Record<string, unknown> & { type: string };
+
+/** `text.format` (Responses API shape). */
+export type TextFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean | null; description?: string };
+
+/** A tool call the model made (function: `input` holds the JSON arguments; custom: the free-form input). */
+export interface ToolCall {
+  kind: 'function' | 'custom';
+  name: string;
+  callId: string;
+  input: string;
 }
 
 export type ThinkingType = 'enabled' | 'disabled' | 'auto';
@@ -53,6 +73,20 @@ export interface GenerateRequest {
   stream: boolean;
   /** The cache the previous response left, when this request continues one. */
   previousCache?: ContextCache | null;
+  /**
+   * The whole conversation as Responses API input items, in the order of `messages`, for upstreams:
+   * message items as {role, content}, every other item (tool calls and results, reasoning with
+   * encrypted_content) as the client sent it.
+   */
+  items?: unknown[];
+  /** The tool definitions as sent (every type; the simulated model acts on function and custom). */
+  tools?: ToolDefinition[];
+  /** `tool_choice` as sent; absent means "auto". */
+  toolChoice?: unknown;
+  /** Structured output: `text.format`; absent or `text` for plain text. */
+  textFormat?: TextFormat | null;
+  /** Fields forwarded to upstreams exactly as the client sent them (tools, text, include, ...). */
+  passThrough?: Record<string, unknown>;
 }
 
 export interface Usage {
@@ -76,12 +110,21 @@ export interface GenerateResult {
   usage: Usage;
   /** What this response leaves cached for the next turn, or null. */
   cache: ContextCache | null;
+  /** The tool calls made (after the reasoning, in place of a message); absent for none. */
+  toolCalls?: ToolCall[];
+  /** An upstream's own output items, kept as it sent them (function calls, refusals, annotations...). */
+  output?: Array<Record<string, unknown>> | null;
 }
 
 /** Events of a streamed generation; the deltas concatenate to the final result's texts. */
 export type StreamEvent =
   | { type: 'reasoning.delta'; delta: string }
   | { type: 'text.delta'; delta: string }
+  /** A tool call starts (its input follows as call.delta events). */
+  | { type: 'call.start'; call: Omit<ToolCall, 'input'> }
+  | { type: 'call.delta'; delta: string }
+  /** An upstream's item-level stream event, relayed as it came (only sequence_number is renumbered). */
+  | { type: 'relay'; event: Record<string, unknown> & { type: string } }
   | { type: 'done'; result: GenerateResult };
 
 export interface Provider {

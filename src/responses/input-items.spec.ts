@@ -30,7 +30,7 @@ describe('normalizeInput', () => {
       ],
       undefined,
     );
-    expect(items.map((i) => [i.role, i.content.map((c) => `${c.type}:${c.text}`)])).toEqual([
+    expect((items as InputMessageItem[]).map((i) => [i.role, i.content.map((c) => `${c.type}:${c.text}`)])).toEqual([
       ['system', ['input_text:sys']],
       ['developer', ['input_text:dev']],
       ['user', ['input_text:a', 'input_text:b']],
@@ -39,14 +39,16 @@ describe('normalizeInput', () => {
     ]);
   });
 
-  it('keeps an id the client gave, and skips replayed reasoning items', () => {
-    const items = normalizeInput([{ type: 'reasoning', id: 'rs_1', summary: [] }, { id: 'msg_mine', role: 'user', content: 'x' }], undefined);
-    expect(items.map((i) => i.id)).toEqual(['msg_mine']);
+  it('keeps an id the client gave, and replayed reasoning items as sent (for upstreams)', () => {
+    const reasoning = { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'gAAA' };
+    const items = normalizeInput([reasoning, { id: 'msg_mine', role: 'user', content: 'x' }], undefined);
+    expect(items.map((i) => i.id)).toEqual(['rs_1', 'msg_mine']);
+    expect(items[0]).toEqual(reasoning);
   });
 
   it('reads the `messages` alias', () => {
-    expect(normalizeInput(undefined, [{ role: 'user', content: 'hi' }])[0].content[0].text).toBe('hi');
-    expect(normalizeInput(null, 'hi')[0].content[0].text).toBe('hi');
+    expect((normalizeInput(undefined, [{ role: 'user', content: 'hi' }])[0] as InputMessageItem).content[0].text).toBe('hi');
+    expect((normalizeInput(null, 'hi')[0] as InputMessageItem).content[0].text).toBe('hi');
   });
 
   it.each([
@@ -58,7 +60,10 @@ describe('normalizeInput', () => {
     ['empty array', [], undefined, 'input'],
     ['only reasoning', [{ type: 'reasoning', summary: [] }], undefined, 'input'],
     ['item not an object', ['x'], undefined, 'input[0]'],
-    ['unsupported item type', [{ type: 'function_call', name: 'f' }], undefined, 'input[0].type'],
+    ['unsupported item type', [{ type: 'telepathy_call' }], undefined, 'input[0].type'],
+    ['function_call without call_id', [{ type: 'function_call', name: 'f', arguments: '{}' }], undefined, 'input[0].call_id'],
+    ['function_call_output without output', [{ type: 'function_call_output', call_id: 'c' }], undefined, 'input[0].output'],
+    ['item_reference without id', [{ type: 'item_reference' }], undefined, 'input[0].id'],
     ['unknown role', [{ role: 'tool', content: 'x' }], undefined, 'input[0].role'],
     ['content missing', [{ role: 'user' }], undefined, 'input[0].content'],
     ['content empty', [{ role: 'user', content: [] }], undefined, 'input[0].content'],

@@ -4,7 +4,7 @@ import type { Prisma } from '../generated/prisma/client';
 import type { ResponseRow } from '../metering/outbox-writer';
 import { PrismaService } from '../prisma/prisma.service';
 import type { ContextCache } from '../providers/provider';
-import type { InputMessageItem, OutputItem, Turn } from './input-items';
+import type { InputItem, OutputItem, Turn } from './input-items';
 import type { ApiUsage, ResponseRecord, ResponseSettings } from './response-object';
 
 /** How many earlier turns a conversation may have. */
@@ -12,7 +12,7 @@ const MAX_CHAIN = 1000;
 
 interface ChainRow {
   id: string;
-  input: InputMessageItem[];
+  input: InputItem[];
   output: OutputItem[];
   context_cache: ContextCache | null;
 }
@@ -42,7 +42,7 @@ export class ResponseStore {
   }
 
   /** The row to store for `record`, or null when the request asked for store: false. */
-  responseRow(auth: TenantAuth, record: ResponseRecord, input: InputMessageItem[], cache: ContextCache | null): ResponseRow | null {
+  responseRow(auth: TenantAuth, record: ResponseRecord, input: InputItem[], cache: ContextCache | null): ResponseRow | null {
     if (!record.settings.store) return null;
     return {
       id: record.id,
@@ -62,7 +62,7 @@ export class ResponseStore {
     };
   }
 
-  async find(tenantId: string, id: string): Promise<{ record: ResponseRecord; input: InputMessageItem[] } | null> {
+  async find(tenantId: string, id: string): Promise<{ record: ResponseRecord; input: InputItem[] } | null> {
     const row = await this.prisma.response.findFirst({ where: { id, tenantId, deletedAt: null } });
     if (!row) return null;
     return {
@@ -78,8 +78,21 @@ export class ResponseStore {
         createdAt: row.createdAt,
         completedAt: row.completedAt,
       },
-      input: row.input as unknown as InputMessageItem[],
+      input: row.input as unknown as InputItem[],
     };
+  }
+
+  /**
+   * The tenant's stored items (input or output of a response not deleted) with these ids, by id.
+   * Another tenant's item is simply absent.
+   */
+  async findItems(tenantId: string, ids: string[]): Promise<Map<string, Record<string, unknown> & { type: string }>> {
+    const rows = await this.prisma.$queryRaw<Array<{ item: Record<string, unknown> & { type: string } }>>`
+      SELECT DISTINCT ON (item->>'id') item
+        FROM responses r, jsonb_array_elements(r.output || r.input) AS item
+       WHERE r.tenant_id = ${tenantId}::uuid AND r.deleted_at IS NULL AND item->>'id' = ANY(${ids}::text[])
+       ORDER BY item->>'id', r.created_at DESC`;
+    return new Map(rows.map((r) => [String(r.item.id), r.item]));
   }
 
   /** Deletes the content; the usage event (and so the bill) stays. */

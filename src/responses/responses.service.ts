@@ -18,10 +18,11 @@ import { ProvidersService } from '../providers/providers.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQuery } from './dto/list-input-items.dto';
-import { buildPrompt, InputMessageItem, normalizeInput, OutputItem, Turn } from './input-items';
+import { buildPrompt, InputItem, normalizeInput, OutputItem, Turn } from './input-items';
 import { ApiUsage, ResponseRecord, ResponseSettings, toApiUsage, toResponseObject } from './response-object';
 import { ResponseStore } from './response-store';
-import { ResponseStreamBuilder, StreamFrame } from './stream-events';
+import { relayedDelta, ResponseStreamBuilder, StreamFrame } from './stream-events';
+import { passThroughOf, resolveItemReferences, textFormatOf, toolChoiceOf, toolsOf } from './tool-fields';
 
 const previousNotFound = (id: string) =>
   new ApiError(400, `Previous response with id '${id}' not found.`, 'invalid_request_error', 'previous_response_not_found', 'previous_response_id');
@@ -53,12 +54,14 @@ export class ResponsesService {
     if (!model || !model.price) {
       throw invalidValue('model', `The model '${dto.model}' does not exist or you do not have access to it.`);
     }
-    if (dto.tools?.length) throw invalidValue('tools', 'Tools are not supported by this gateway yet.');
+    const tools = toolsOf(dto.tools);
+    const toolChoice = toolChoiceOf(dto.tool_choice, tools);
+    const textFormat = textFormatOf(dto.text);
     if (dto.background) throw invalidValue('background', 'Background responses are not supported.');
     if (settings.caching?.type === 'enabled' && !settings.store) {
       throw invalidValue('store', 'Caching needs the response to be stored: do not send store: false with caching enabled.');
     }
-    const input = normalizeInput(dto.input, dto.messages);
+    const input = await resolveItemReferences(this.store, auth.tenantId, normalizeInput(dto.input, dto.messages), dto.input != null ? 'input' : 'messages');
     let history: Turn[] = [];
     let previousCache = null;
     if (dto.previous_response_id) {
@@ -67,7 +70,7 @@ export class ResponsesService {
       history = chain.turns;
       previousCache = chain.cache;
     }
-    const { messages, newInputStart } = buildPrompt(dto.instructions, history, input);
+    const { messages, newInputStart, items } = buildPrompt(dto.instructions, history, input);
     const provider = this.providers.get(model.provider);
     const request: GenerateRequest = {
       model: model.id,
@@ -78,11 +81,16 @@ export class ResponsesService {
       temperature: dto.temperature ?? null,
       topP: dto.top_p ?? null,
       thinking: settings.thinking?.type ?? thinkingFromReasoning(dto.reasoning?.effort),
-      thinkingRequested: settings.thinking !== null || dto.reasoning?.effort != null,
+      thinkingRequested: settings.thinking !== null,
       expireAt: settings.expire_at,
       caching: { enabled: settings.caching?.type === 'enabled', prefix: settings.caching?.prefix === true },
       stream: dto.stream === true,
       previousCache,
+      items,
+      tools,
+      toolChoice,
+      textFormat,
+      passThrough: passThroughOf(dto),
     };
     await provider.validate(request);
 
@@ -161,8 +169,8 @@ export class ResponsesService {
     }
     const builder = new ResponseStreamBuilder();
     const partial = () =>
-      p.provider.partialUsage?.(p.request, builder.reasoningText, builder.text) ??
-      partialUsageByTokenizer(p.bounds.inputTokens, builder.reasoningText, builder.text);
+      p.provider.partialUsage?.(p.request, builder.reasoningText, builder.text + builder.callText) ??
+      partialUsageByTokenizer(p.bounds.inputTokens, builder.reasoningText, builder.text, builder.callText);
     this.inflight.track(p.usageEventId, p.bounds, partial);
     await send(builder.start(toRecord(p, 'in_progress', null, [], null)));
     const limit = new OutputLimit(p.bounds.outputTokens);
@@ -174,9 +182,8 @@ export class ResponsesService {
         const event = next.value;
         if (event.type === 'done') result = event.result;
         else {
-          if (event.type === 'reasoning.delta') await send(builder.reasoningDelta(event.delta));
-          else await send(builder.textDelta(event.delta));
-          if (limit.exceededBy(event.delta, builder)) {
+          const delta = await this.sendEvent(builder, event, send);
+          if (delta && limit.exceededBy(delta, builder)) {
             overBound = true;
             cut.abort();
             await events.return?.(undefined);
@@ -192,7 +199,8 @@ export class ResponsesService {
     let usage: Usage;
     let cache: ContextCache | null = null;
     if (result) {
-      record = toRecord(p, result.status, result.incompleteReason, outputOf(result, builder.itemIds), toApiUsage(result.usage));
+      const output = builder.relaying ? (result.output ?? builder.outputItems(result.status)) : outputOf(result, builder.itemIds);
+      record = toRecord(p, result.status, result.incompleteReason, output as OutputItem[], toApiUsage(result.usage));
       usage = result.usage;
       cache = result.cache;
     } else {
@@ -210,6 +218,27 @@ export class ResponsesService {
     }
     if (client.aborted) return;
     await send(failure ? builder.fail(failure, record) : builder.finish(record));
+  }
+
+  /** Sends one provider event as stream frames; returns the generated text it carried (for the output bound). */
+  private async sendEvent(builder: ResponseStreamBuilder, event: Exclude<StreamEvent, { type: 'done' }>, send: (frames: StreamFrame[]) => Promise<void>) {
+    switch (event.type) {
+      case 'reasoning.delta':
+        await send(builder.reasoningDelta(event.delta));
+        return event.delta;
+      case 'text.delta':
+        await send(builder.textDelta(event.delta));
+        return event.delta;
+      case 'call.start':
+        await send(builder.callStart(event.call));
+        return '';
+      case 'call.delta':
+        await send(builder.callDelta(event.delta));
+        return event.delta;
+      case 'relay':
+        await send(builder.relay(event.event));
+        return relayedDelta(event.event)?.delta ?? '';
+    }
   }
 
   /**
@@ -272,7 +301,7 @@ export interface PreparedResponse {
   auth: TenantAuth;
   dto: CreateResponseDto;
   settings: ResponseSettings;
-  input: InputMessageItem[];
+  input: InputItem[];
   request: GenerateRequest;
   provider: Provider;
   requestedAt: Date;
@@ -284,8 +313,12 @@ export interface PreparedResponse {
   rateHeaders: Record<string, string>;
 }
 
-/** The output items of a finished generation (ids given when the stream already announced them). */
-function outputOf(result: GenerateResult, ids: { reasoning?: string; message?: string } = {}): OutputItem[] {
+/**
+ * The output items of a finished generation (ids given when the stream already announced them);
+ * an upstream's own items as it sent them.
+ */
+function outputOf(result: GenerateResult, ids: { reasoning?: string; message?: string; call?: string } = {}): OutputItem[] {
+  if (result.output) return result.output as unknown as OutputItem[];
   const output: OutputItem[] = [];
   if (result.reasoning !== null) {
     output.push({ type: 'reasoning', id: ids.reasoning ?? newId('rs'), summary: [{ type: 'summary_text', text: result.reasoning }] });
@@ -298,6 +331,13 @@ function outputOf(result: GenerateResult, ids: { reasoning?: string; message?: s
       role: 'assistant',
       content: [{ type: 'output_text', text: result.text, annotations: [], logprobs: [] }],
     });
+  }
+  for (const call of result.toolCalls ?? []) {
+    if (call.kind === 'function') {
+      output.push({ type: 'function_call', id: ids.call ?? newId('fc'), call_id: call.callId, name: call.name, arguments: call.input, status: result.status });
+    } else {
+      output.push({ type: 'custom_tool_call', id: ids.call ?? newId('ctc'), call_id: call.callId, name: call.name, input: call.input });
+    }
   }
   return output;
 }
@@ -336,18 +376,18 @@ class OutputLimit {
 
   constructor(private readonly bound: number) {}
 
-  exceededBy(delta: string, produced: { reasoningText: string; text: string }): boolean {
+  exceededBy(delta: string, produced: { reasoningText: string; text: string; callText: string }): boolean {
     this.estimate += countTokens(delta);
     if (this.estimate <= this.bound) return false;
-    this.estimate = countTokens(produced.reasoningText) + countTokens(produced.text);
+    this.estimate = countTokens(produced.reasoningText) + countTokens(produced.text) + countTokens(produced.callText);
     return this.estimate > this.bound;
   }
 }
 
 /** A stream's usage when the provider cannot say: the prompt bound, and the texts counted. */
-async function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string): Promise<Usage> {
-  const [reasoningTokens, textTokens] = await countTexts([reasoning, text]);
-  return { inputTokens, cachedTokens: 0, outputTokens: reasoningTokens + textTokens, reasoningTokens };
+async function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string, call: string): Promise<Usage> {
+  const [reasoningTokens, textTokens, callTokens] = await countTexts([reasoning, text, call]);
+  return { inputTokens, cachedTokens: 0, outputTokens: reasoningTokens + textTokens + callTokens, reasoningTokens };
 }
 
 const priceOf = (p: PriceVersion): Price => ({ input: p.input, cachedInput: p.cachedInput, output: p.output });
@@ -376,7 +416,7 @@ function settingsOf(dto: CreateResponseDto): ResponseSettings {
     reasoning: { effort: dto.reasoning?.effort ?? null, summary: dto.reasoning?.summary ?? null },
     text: dto.text ?? { format: { type: 'text' } },
     tool_choice: dto.tool_choice ?? 'auto',
-    tools: [],
+    tools: dto.tools ?? [],
     parallel_tool_calls: dto.parallel_tool_calls ?? true,
     truncation: dto.truncation ?? 'disabled',
     user: dto.user ?? null,

@@ -40,6 +40,11 @@ export interface FakeBehaviour {
   truncate: boolean;
   /** Streaming: the terminal event's response has `output: []` (some upstreams send it so). */
   omitOutputOnCompleted: boolean;
+  /**
+   * The output items, exactly (replaces `text` and `reasoning`): function calls, custom tool calls,
+   * messages with refusals or annotations... Streamed with each kind's OpenAI events.
+   */
+  items: any[] | null;
 }
 
 export interface RecordedRequest {
@@ -81,7 +86,18 @@ export const FAKE_DEFAULTS: FakeBehaviour = {
   streamError: null,
   truncate: false,
   omitOutputOnCompleted: false,
+  items: null,
 };
+
+/** A function call item for `items`. */
+export const fakeFunctionCall = (name: string, args: unknown, callId = 'call_fake1') => ({
+  type: 'function_call',
+  id: `fc_${callId}`,
+  call_id: callId,
+  name,
+  arguments: JSON.stringify(args),
+  status: 'completed',
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,11 +110,11 @@ function split(text: string, n: number): string[] {
 }
 
 function responseObject(b: FakeBehaviour, model: string, id: string) {
-  const output: any[] = [];
-  if (b.reasoning !== null) {
+  const output: any[] = b.items ? [...b.items] : [];
+  if (b.reasoning !== null && !b.items) {
     output.push({ type: 'reasoning', id: `rs_${id}`, summary: [{ type: 'summary_text', text: b.reasoning }] });
   }
-  if (b.text !== null) {
+  if (b.text !== null && !b.items) {
     output.push({
       type: 'message',
       id: `msg_${id}`,
@@ -118,6 +134,47 @@ function responseObject(b: FakeBehaviour, model: string, id: string) {
     output,
     ...(b.usage ? { usage: b.usage } : {}),
   };
+}
+
+type Send = (type: string, data: Record<string, unknown>, pause?: boolean) => Promise<void>;
+
+/** One output item's OpenAI stream events: added, its kind's deltas and dones, then done. */
+async function streamItem(send: Send, item: any, output_index: number, deltas: number) {
+  const at = { item_id: item.id, output_index };
+  const empty =
+    item.type === 'message'
+      ? { ...item, status: 'in_progress', content: [] }
+      : item.type === 'function_call'
+        ? { ...item, status: 'in_progress', arguments: '' }
+        : item.type === 'custom_tool_call'
+          ? { ...item, input: '' }
+          : item;
+  await send('response.output_item.added', { output_index, item: empty }, false);
+  if (item.type === 'function_call') {
+    for (const delta of split(item.arguments, deltas)) await send('response.function_call_arguments.delta', { ...at, delta });
+    await send('response.function_call_arguments.done', { ...at, name: item.name, arguments: item.arguments }, false);
+  } else if (item.type === 'custom_tool_call') {
+    for (const delta of split(item.input, deltas)) await send('response.custom_tool_call_input.delta', { ...at, delta });
+    await send('response.custom_tool_call_input.done', { ...at, input: item.input }, false);
+  } else if (item.type === 'message') {
+    for (const [content_index, part] of item.content.entries()) {
+      const where = { ...at, content_index };
+      if (part.type === 'refusal') {
+        await send('response.content_part.added', { ...where, part: { type: 'refusal', refusal: '' } }, false);
+        for (const delta of split(part.refusal, deltas)) await send('response.refusal.delta', { ...where, delta });
+        await send('response.refusal.done', { ...where, refusal: part.refusal }, false);
+      } else {
+        await send('response.content_part.added', { ...where, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } }, false);
+        for (const delta of split(part.text, deltas)) await send('response.output_text.delta', { ...where, delta, logprobs: [] });
+        for (const [annotation_index, annotation] of (part.annotations ?? []).entries()) {
+          await send('response.output_text.annotation.added', { ...where, annotation_index, annotation }, false);
+        }
+        await send('response.output_text.done', { ...where, text: part.text, logprobs: [] }, false);
+      }
+      await send('response.content_part.done', { ...where, part }, false);
+    }
+  }
+  await send('response.output_item.done', { output_index, item }, false);
 }
 
 export async function startFakeUpstream(): Promise<FakeUpstream> {
@@ -173,7 +230,10 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     await send('response.in_progress', { response: inProgress }, false);
     res.write(': keep-alive comment\n\n');
     let index = 0;
-    if (b.reasoning !== null) {
+    if (b.items) {
+      for (const [i, item] of b.items.entries()) await streamItem(send, item, i, b.deltas);
+    }
+    if (b.reasoning !== null && !b.items) {
       const item = response.output[index];
       await send('response.output_item.added', { output_index: index, item: { ...item, summary: [] } }, false);
       await send('response.reasoning_summary_part.added', { item_id: item.id, output_index: index, summary_index: 0, part: { type: 'summary_text', text: '' } }, false);
@@ -184,7 +244,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       await send('response.output_item.done', { output_index: index, item }, false);
       index++;
     }
-    if (b.text !== null) {
+    if (b.text !== null && !b.items) {
       const item = response.output[index];
       await send('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress', content: [] } }, false);
       await send('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }, false);

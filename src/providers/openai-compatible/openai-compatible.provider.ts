@@ -21,6 +21,25 @@ export function promptTokenBound(request: Pick<GenerateRequest, 'messages'>): nu
   return bytes + TOKENS_PER_REQUEST;
 }
 
+/**
+ * A whole Response as stream events: text-only answers as deltas; one with other items (tool
+ * calls, ...) as each item's output_item.added / done, so every item reaches the client.
+ */
+function* replayedAsEvents(result: GenerateResult): Generator<StreamEvent> {
+  const items = result.output ?? [];
+  if (items.every((item) => item.type === 'message' || item.type === 'reasoning')) {
+    if (result.reasoning) yield { type: 'reasoning.delta', delta: result.reasoning };
+    if (result.text) yield { type: 'text.delta', delta: result.text };
+    yield { type: 'done', result: { ...result, output: null } };
+    return;
+  }
+  for (const [index, item] of items.entries()) {
+    yield { type: 'relay', event: { type: 'response.output_item.added', output_index: index, item: { ...item, status: 'in_progress' } } };
+    yield { type: 'relay', event: { type: 'response.output_item.done', output_index: index, item } };
+  }
+  yield { type: 'done', result };
+}
+
 /** How long close() lets running upstream requests finish before cutting them. */
 const CLOSE_GRACE_MS = 5_000;
 /** Largest error body read from an upstream (only its error.message is ever used). */
@@ -107,9 +126,7 @@ export class OpenAICompatibleProvider implements Provider {
       if (contentType.includes('application/json')) {
         // An upstream that ignored stream: true and answered with the whole Response.
         const result = resultFromResponse(JSON.parse(await body.text()), request, await requestPromptTokens(request));
-        if (result.reasoning) yield { type: 'reasoning.delta', delta: result.reasoning };
-        if (result.text) yield { type: 'text.delta', delta: result.text };
-        yield { type: 'done', result };
+        yield* replayedAsEvents(result);
         return;
       }
       yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], promptTokenCount: await requestPromptTokens(request) });

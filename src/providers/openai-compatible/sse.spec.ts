@@ -26,10 +26,24 @@ async function* body(text: string, size = 7): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
 }
 
-async function collect(text: string, size?: number): Promise<StreamEvent[]> {
+async function relayed(text: string, size?: number): Promise<StreamEvent[]> {
   const out: StreamEvent[] = [];
   for await (const event of mapUpstreamStream(body(text, size), request, { secrets: ['sk-provider-secret'] })) out.push(event);
   return out;
+}
+
+/** The relayed text deltas as reasoning.delta / text.delta (other relayed events left out), and done. */
+async function collect(text: string, size?: number): Promise<Array<StreamEvent | { type: string; delta: string }>> {
+  const kinds: Record<string, string> = {
+    'response.reasoning_summary_text.delta': 'reasoning.delta',
+    'response.reasoning_text.delta': 'reasoning.delta',
+    'response.output_text.delta': 'text.delta',
+  };
+  return (await relayed(text, size)).flatMap((e): Array<StreamEvent | { type: string; delta: string }> => {
+    if (e.type !== 'relay') return [e];
+    const kind = kinds[e.event.type];
+    return kind ? [{ type: kind, delta: e.event.delta as string }] : [];
+  });
 }
 
 async function failure(text: string): Promise<ApiError> {
@@ -78,9 +92,48 @@ describe('mapUpstreamStream', () => {
           incompleteReason: null,
           usage: { inputTokens: 9, cachedTokens: 4, outputTokens: 6, reasoningTokens: 2 },
           cache: null,
+          output: completed.output,
         },
       },
     ]);
+  });
+
+  it('relays every item-level event unchanged and in order, and drops the upstream envelope events', async () => {
+    const events = await relayed(HAPPY + frame('response.completed', { response: response() }), 5);
+    const types = events.map((e) => (e.type === 'relay' ? e.event.type : e.type));
+    expect(types).toEqual([
+      'response.output_item.added',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.delta',
+      'response.output_text.delta',
+      'response.some_future_event',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'done',
+    ]);
+    expect(events[0]).toEqual({ type: 'relay', event: { type: 'response.output_item.added', output_index: 0, item: { type: 'reasoning', id: 'rs_1', summary: [] } } });
+  });
+
+  it('relays function call items and argument deltas as sent, and keeps the call in the result', async () => {
+    const call = { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}', status: 'completed' };
+    const text = [
+      frame('response.output_item.added', { output_index: 0, item: { ...call, arguments: '', status: 'in_progress' } }),
+      frame('response.function_call_arguments.delta', { item_id: 'fc_1', output_index: 0, delta: '{"city":' }),
+      frame('response.function_call_arguments.delta', { item_id: 'fc_1', output_index: 0, delta: '"Paris"}' }),
+      frame('response.function_call_arguments.done', { item_id: 'fc_1', output_index: 0, arguments: call.arguments }),
+      frame('response.output_item.done', { output_index: 0, item: call }),
+      frame('response.completed', { response: response({ output: [call] }) }),
+    ].join('');
+    const events = await relayed(text);
+    expect(events.slice(0, 5).map((e) => e.type === 'relay' && e.event.type)).toEqual([
+      'response.output_item.added',
+      'response.function_call_arguments.delta',
+      'response.function_call_arguments.delta',
+      'response.function_call_arguments.done',
+      'response.output_item.done',
+    ]);
+    expect(events[1]).toEqual({ type: 'relay', event: { type: 'response.function_call_arguments.delta', item_id: 'fc_1', output_index: 0, delta: '{"city":' } });
+    expect(events[5]).toMatchObject({ type: 'done', result: { text: null, output: [call] } });
   });
 
   it('reads the event type from data.type when frames have no event: line, and tolerates [DONE]', async () => {
@@ -99,7 +152,7 @@ describe('mapUpstreamStream', () => {
     expect(events[1]).toMatchObject({ type: 'done', result: { status: 'incomplete', incompleteReason: 'max_output_tokens' } });
   });
 
-  it('separates reasoning parts with a blank line, so the deltas concatenate to the final reasoning', async () => {
+  it('keeps reasoning parts separated by a blank line, as the final reasoning joins them', async () => {
     const final = response({
       output: [
         { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'One.' }, { type: 'summary_text', text: 'Two.' }] },
@@ -114,10 +167,8 @@ describe('mapUpstreamStream', () => {
         frame('response.completed', { response: final }),
       ].join(''),
     );
-    const streamed = events.filter((e) => e.type === 'reasoning.delta').map((e) => (e as { delta: string }).delta).join('');
     const done = events[events.length - 1] as Extract<StreamEvent, { type: 'done' }>;
-    expect(streamed).toBe('One.\n\nTwo.\n\nThree.');
-    expect(done.result.reasoning).toBe(streamed);
+    expect(done.result.reasoning).toBe('One.\n\nTwo.\n\nThree.');
   });
 
   it('streams reasoning_text deltas when the upstream sends no summary', async () => {
@@ -139,6 +190,7 @@ describe('mapUpstreamStream', () => {
         incompleteReason: null,
         usage: { inputTokens: promptTokens(request.messages), cachedTokens: 0, outputTokens: countTokens('Only streamed'), reasoningTokens: 0 },
         cache: null,
+        output: null,
       },
     });
   });

@@ -6,17 +6,16 @@ import { REASONING_PART_SEPARATOR, resultFromResponse } from './wire';
 /**
  * Maps an upstream Responses API event stream (SSE, RESPONSES-API.md §3) to Tollgate's
  * StreamEvents:
- * - `response.reasoning_summary_text.delta` -> reasoning.delta (`response.reasoning_text.delta`
- *   too, as long as the upstream sent no summary: an upstream sends one or the other, and the
- *   final result uses the summary when there is one);
- * - `response.output_text.delta` -> text.delta;
+ * - every item-level event (`response.output_item.*`, `response.output_text.delta`, reasoning,
+ *   function call arguments, custom tool input, refusals, annotations, ...) -> relay, unchanged;
+ * - `response.created` / `in_progress` / `queued` are dropped (Tollgate sends its own);
  * - `response.completed` / `response.incomplete` -> done, with the result built from the event's
  *   full `response` exactly as generate() builds it;
  * - `event: error` (or `type: "error"`) and `response.failed` -> ApiError 502 upstream_error;
  * - anything else is ignored; `data: [DONE]` ends the stream. A stream that ends without a
  *   terminal event is an upstream error.
- * Reasoning parts are separated by a blank line (a separator delta is emitted when a new part
- * starts), so the deltas concatenate to the final result's reasoning as generate() joins it.
+ * The streamed texts are kept (reasoning parts separated by a blank line, as generate() joins
+ * them) for a terminal event whose response omits its output.
  */
 export async function* mapUpstreamStream(
   chunks: AsyncIterable<Uint8Array | string>,
@@ -56,6 +55,7 @@ export async function* mapUpstreamStream(
 }
 
 type Json = Record<string, unknown>;
+const relay = (event: Json, type: string): StreamEvent => ({ type: 'relay', event: { ...event, type } });
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class StreamState {
@@ -91,15 +91,18 @@ class StreamState {
     switch (type) {
       case 'response.reasoning_summary_text.delta':
         this.sawSummary = true;
-        return this.reasoningDelta(event, `s:${String(event.item_id)}:${String(event.summary_index)}`);
+        this.reasoningDelta(event, `s:${String(event.item_id)}:${String(event.summary_index)}`);
+        return [relay(event, type)];
       case 'response.reasoning_text.delta':
-        if (this.sawSummary) return [];
-        return this.reasoningDelta(event, `c:${String(event.item_id)}:${String(event.content_index)}`);
-      case 'response.output_text.delta': {
-        if (typeof event.delta !== 'string' || event.delta === '') return [];
-        this.text += event.delta;
-        return [{ type: 'text.delta', delta: event.delta }];
-      }
+        if (!this.sawSummary) this.reasoningDelta(event, `c:${String(event.item_id)}:${String(event.content_index)}`);
+        return [relay(event, type)];
+      case 'response.output_text.delta':
+        if (typeof event.delta === 'string') this.text += event.delta;
+        return [relay(event, type)];
+      case 'response.created':
+      case 'response.in_progress':
+      case 'response.queued':
+        return [];
       case 'response.completed':
       case 'response.incomplete': {
         const streamed = { reasoning: this.reasoning || null, text: this.text || null };
@@ -112,7 +115,9 @@ class StreamState {
         throw this.failure('The upstream provider failed to complete the response.', error);
       }
       default:
-        return [];
+        // Every item-level event (items added and done, content parts, function call arguments,
+        // custom tool input, refusals, annotations, hosted tool progress) goes to the client as sent.
+        return type?.startsWith('response.') ? [relay(event, type)] : [];
     }
   }
 
@@ -122,17 +127,12 @@ class StreamState {
     throw upstreamError('The upstream stream ended before the response completed.');
   }
 
-  private reasoningDelta(event: Json, part: string): StreamEvent[] {
-    if (typeof event.delta !== 'string' || event.delta === '') return [];
-    const out: StreamEvent[] = [];
-    if (this.reasoningPart !== null && this.reasoningPart !== part) {
-      out.push({ type: 'reasoning.delta', delta: REASONING_PART_SEPARATOR });
-      this.reasoning += REASONING_PART_SEPARATOR;
-    }
+  /** Keeps the reasoning text (parts separated as generate() joins them), for a terminal event lacking it. */
+  private reasoningDelta(event: Json, part: string): void {
+    if (typeof event.delta !== 'string' || event.delta === '') return;
+    if (this.reasoningPart !== null && this.reasoningPart !== part) this.reasoning += REASONING_PART_SEPARATOR;
     this.reasoningPart = part;
     this.reasoning += event.delta;
-    out.push({ type: 'reasoning.delta', delta: event.delta });
-    return out;
   }
 
   private failure(base: string, message: unknown) {

@@ -111,6 +111,7 @@ describe('resultFromResponse', () => {
       incompleteReason: null,
       usage: { inputTokens: 120, cachedTokens: 100, outputTokens: 40, reasoningTokens: 30 },
       cache: null,
+      output: expect.any(Array),
     });
   });
 

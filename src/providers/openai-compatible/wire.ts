@@ -13,8 +13,10 @@ export interface UpstreamInputMessage {
 }
 
 export interface UpstreamRequestBody {
+  /** The client's pass-through fields (tools, text, reasoning, include, ...) as it sent them. */
+  [field: string]: unknown;
   model: string;
-  input: UpstreamInputMessage[];
+  input: unknown[];
   max_output_tokens?: number;
   temperature?: number;
   top_p?: number;
@@ -32,12 +34,15 @@ export interface UpstreamRequestBody {
  * header, not part of the body); nothing of the tenant is sent. Unset sampling fields are left
  * out rather than sent as null. The vendor fields go top-level: `thinking` when it is not
  * 'disabled' (the gateway's default, which a plain OpenAI upstream would refuse as an unknown
- * parameter), `caching` when enabled.
+ * parameter), `caching` when enabled. The client's own fields of the Responses API (tools,
+ * tool_choice, text, reasoning, include, prompt_cache_key, ...) go as it sent them; tool calls,
+ * their results and reasoning with encrypted_content are in `input` as it sent them.
  */
 export function buildRequestBody(request: GenerateRequest, stream: boolean, defaultMaxOutputTokens?: number): UpstreamRequestBody {
   const body: UpstreamRequestBody = {
+    ...request.passThrough,
     model: request.upstreamModel ?? request.model,
-    input: request.messages.map((m) => ({ role: m.role, content: m.text })),
+    input: request.items ?? request.messages.map((m) => ({ role: m.role, content: m.text })),
     stream,
     store: false,
   };
@@ -47,7 +52,9 @@ export function buildRequestBody(request: GenerateRequest, stream: boolean, defa
   if (cap != null) body.max_output_tokens = cap;
   if (request.temperature != null) body.temperature = request.temperature;
   if (request.topP != null) body.top_p = request.topP;
-  if (request.thinking !== 'disabled' || request.thinkingRequested) body.thinking = { type: request.thinking };
+  // A thinking the gateway read from the client's `reasoning` goes upstream as that `reasoning`.
+  const fromReasoning = request.passThrough?.reasoning !== undefined && !request.thinkingRequested;
+  if ((request.thinking !== 'disabled' && !fromReasoning) || request.thinkingRequested) body.thinking = { type: request.thinking };
   if (request.expireAt != null) body.expire_at = request.expireAt;
   if (request.caching.enabled) body.caching = request.caching.prefix ? { type: 'enabled', prefix: true } : { type: 'enabled' };
   return body;
@@ -151,12 +158,17 @@ export function resultFromResponse(
   }
   const details = isObject(response.incomplete_details) ? response.incomplete_details : null;
   const incomplete = status === 'incomplete';
+  const output = arrayOf(response.output).filter(isObject);
+  const callInputs = output.map((item) => (typeof item.arguments === 'string' ? item.arguments : typeof item.input === 'string' && item.type !== 'message' ? item.input : ''));
+  // Without reported usage, tool call arguments count as output beside the text.
+  const counted = { reasoning: texts.reasoning, text: [texts.text ?? '', ...callInputs].join('') || null };
   return {
     reasoning: texts.reasoning,
     text: texts.text,
     status: incomplete ? 'incomplete' : 'completed',
     incompleteReason: incomplete && details?.reason === 'max_output_tokens' ? 'max_output_tokens' : null,
-    usage: usageOf(response.usage, request, texts, promptTokenCount),
+    usage: usageOf(response.usage, request, counted, promptTokenCount),
     cache: null,
+    output: output.length ? output : null,
   };
 }

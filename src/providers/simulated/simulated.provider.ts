@@ -7,12 +7,15 @@ import type {
   PromptMessage,
   Provider,
   StreamEvent,
+  ToolCall,
   Usage,
 } from '../provider';
 import { requestPromptTokens } from '../token-counting';
-import { countTokens, hasMoreTokensThan } from '../tokenizer';
+import { newId } from '../../common/ids';
+import { countTokens, hasMoreTokensThan, truncateToTokens } from '../tokenizer';
+import { AnswerPlan, definitionTokens, planAnswer, tokenPieces, validatePlan } from './answer-plan';
 import { cachedTokensFor, cacheLeft } from './caching';
-import { deriveSeed, generateTokens, seedOfOffLoop } from './text-generator';
+import { deriveSeed, generateText, generateTokens, seedOfOffLoop } from './text-generator';
 
 export const SIMULATED_OPTIONS = Symbol('SIMULATED_OPTIONS');
 
@@ -33,8 +36,13 @@ const MAX_NATURAL_TOKENS = 63;
 interface Generation {
   result: GenerateResult;
   reasoningPieces: string[];
+  /** The answer's pieces: the message text, or the tool call's input when `call` is set. */
   textPieces: string[];
+  call: ToolCall | null;
 }
+
+/** Extra output a JSON answer may need beyond its words (braces, key, quotes; words re-split by quotes). */
+const JSON_OBJECT_EXTRA_TOKENS = 8;
 
 const abortError = () =>
   Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
@@ -59,15 +67,20 @@ export class SimulatedProvider implements Provider {
   constructor(@Inject(SIMULATED_OPTIONS) private readonly options: SimulatedOptions) {}
 
   async usageBounds(request: GenerateRequest): Promise<{ inputTokens: number; outputTokens: number }> {
-    const inputTokens = await requestPromptTokens(request);
+    const inputTokens = (await requestPromptTokens(request)) + definitionTokens(request);
     if (request.caching.enabled && request.caching.prefix) return { inputTokens, outputTokens: 0 };
     const thinks = request.thinking === 'enabled' || (request.thinking === 'auto' && autoThinks(request.messages));
-    const natural = (this.options.outputTokens ?? MAX_NATURAL_TOKENS) + (thinks ? MAX_NATURAL_TOKENS : 0);
+    const textBound = this.options.outputTokens ?? MAX_NATURAL_TOKENS;
+    const plan = planAnswer(request);
+    const answer =
+      plan.kind === 'call' ? countTokens(plan.input) : plan.kind === 'json' ? countTokens(plan.text) : plan.kind === 'json_object' ? 2 * textBound + JSON_OBJECT_EXTRA_TOKENS : textBound;
+    const natural = answer + (thinks ? MAX_NATURAL_TOKENS : 0);
     const cap = request.maxOutputTokens ?? Infinity;
     return { inputTokens, outputTokens: Math.max(0, Math.min(natural, cap)) };
   }
 
   async validate(request: GenerateRequest): Promise<void> {
+    validatePlan(request);
     const { caching } = request;
     if (!caching.prefix) return;
     if (!caching.enabled) {
@@ -92,8 +105,9 @@ export class SimulatedProvider implements Provider {
   }
 
   async partialUsage(request: GenerateRequest, reasoning: string, text: string): Promise<Usage> {
-    const inputTokens = await requestPromptTokens(request);
-    const cachedTokens = await cachedTokensFor(request.messages, inputTokens, request.caching, request.previousCache);
+    const promptTokens = await requestPromptTokens(request);
+    const inputTokens = promptTokens + definitionTokens(request);
+    const cachedTokens = await cachedTokensFor(request.messages, promptTokens, request.caching, request.previousCache);
     const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
     return { inputTokens, cachedTokens, outputTokens: reasoningTokens + (text ? countTokens(text) : 0), reasoningTokens };
   }
@@ -107,15 +121,17 @@ export class SimulatedProvider implements Provider {
   }
 
   async *stream(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
-    const { result, reasoningPieces, textPieces } = await this.run(request);
+    const { result, reasoningPieces, textPieces, call } = await this.run(request);
     if (!(await this.pause(this.options.latencyMs, signal))) return;
     const gap = this.options.tokensPerSecond > 0 ? 1000 / this.options.tokensPerSecond : 0;
-    const deltas = [
+    const answerType = call ? ('call.delta' as const) : ('text.delta' as const);
+    const deltas: StreamEvent[] = [
       ...reasoningPieces.map((delta) => ({ type: 'reasoning.delta' as const, delta })),
-      ...textPieces.map((delta) => ({ type: 'text.delta' as const, delta })),
+      ...textPieces.map((delta) => ({ type: answerType, delta })),
     ];
     for (let i = 0; i < deltas.length; i++) {
       if (i > 0 && !(await this.pause(gap, signal))) return;
+      if (call && i === reasoningPieces.length) yield { type: 'call.start', call: { kind: call.kind, name: call.name, callId: call.callId } };
       yield deltas[i];
     }
     if (signal?.aborted) return;
@@ -138,8 +154,9 @@ export class SimulatedProvider implements Provider {
   /** The whole deterministic generation; pacing is applied by the callers. */
   private async run(request: GenerateRequest): Promise<Generation> {
     const { messages, caching } = request;
-    const inputTokens = await requestPromptTokens(request);
-    const cachedTokens = await cachedTokensFor(messages, inputTokens, caching, request.previousCache);
+    const promptTokens = await requestPromptTokens(request);
+    const inputTokens = promptTokens + definitionTokens(request);
+    const cachedTokens = await cachedTokensFor(messages, promptTokens, caching, request.previousCache);
 
     if (caching.enabled && caching.prefix) {
       return {
@@ -149,10 +166,11 @@ export class SimulatedProvider implements Provider {
           status: 'completed',
           incompleteReason: null,
           usage: { inputTokens, cachedTokens, outputTokens: 0, reasoningTokens: 0 },
-          cache: await cacheLeft(messages, inputTokens, caching, null),
+          cache: await cacheLeft(messages, promptTokens, caching, null),
         },
         reasoningPieces: [],
         textPieces: [],
+        call: null,
       };
     }
 
@@ -163,16 +181,16 @@ export class SimulatedProvider implements Provider {
     const reasoningTarget = thinks ? 16 + (seed2 % 48) : 0;
     const textTarget = this.options.outputTokens ?? 16 + (seed % 48);
 
-    // max_output_tokens caps reasoning + text; reasoning gets its tokens first.
+    // max_output_tokens caps reasoning + answer; reasoning gets its tokens first.
     const cap = Math.max(0, request.maxOutputTokens ?? Infinity);
     const reasoningTokens = Math.min(reasoningTarget, cap);
-    const textTokens = Math.max(0, Math.min(textTarget, cap - reasoningTokens));
-    const cut = reasoningTokens < reasoningTarget || textTokens < textTarget;
-
     const reasoningPieces = generateTokens(seed2, reasoningTarget, reasoningTokens);
-    const textPieces = generateTokens(seed, textTarget, textTokens);
     const reasoning = reasoningTokens > 0 ? reasoningPieces.join('') : null;
-    const text = textTokens > 0 ? textPieces.join('') : null;
+    const answer = answerOf(planAnswer(request), seed, textTarget, cap - reasoningTokens);
+    const cut = reasoningTokens < reasoningTarget || answer.cut;
+    const call: ToolCall | null = answer.call && answer.text ? { ...answer.call, input: answer.text } : null;
+    const text = call || !answer.text ? null : answer.text;
+    const cachedAnswer = call ? `${call.name}(${call.input})` : text;
 
     return {
       result: {
@@ -183,13 +201,28 @@ export class SimulatedProvider implements Provider {
         usage: {
           inputTokens,
           cachedTokens,
-          outputTokens: reasoningTokens + textTokens,
+          outputTokens: reasoningTokens + answer.tokens,
           reasoningTokens,
         },
-        cache: await cacheLeft(messages, inputTokens, caching, text),
+        cache: await cacheLeft(messages, promptTokens, caching, cachedAnswer),
+        ...(call && { toolCalls: [call] }),
       },
       reasoningPieces,
-      textPieces,
+      textPieces: answer.pieces,
+      call,
     };
   }
+}
+
+/** The answer after the reasoning, within `room` tokens: text, JSON, or a tool call's input. */
+function answerOf(plan: AnswerPlan, seed: number, textTarget: number, room: number) {
+  const call = plan.kind === 'call' ? { kind: plan.tool, name: plan.name, callId: newId('call') } : null;
+  if (plan.kind === 'text') {
+    const tokens = Math.max(0, Math.min(textTarget, room));
+    const pieces = generateTokens(seed, textTarget, tokens);
+    return { text: pieces.join(''), pieces, tokens, cut: tokens < textTarget, call };
+  }
+  const full = plan.kind === 'json_object' ? JSON.stringify({ answer: generateText(seed, textTarget) }) : plan.kind === 'json' ? plan.text : plan.input;
+  const text = countTokens(full) <= room ? full : truncateToTokens(full, room);
+  return { text, pieces: tokenPieces(text), tokens: countTokens(text), cut: text !== full, call };
 }

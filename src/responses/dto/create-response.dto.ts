@@ -120,8 +120,10 @@ export class CreateResponseDto {
   @Type(() => ReasoningDto)
   reasoning?: ReasoningDto | null;
 
-  // Accepted for SDK compatibility; checked for type, and refused in the service where unsupported.
+  // Checked for type here; tools, tool_choice and text.format item by item in tool-fields.ts.
   @IsOptional() @IsArray({ message: 'tools must be an array' }) tools?: unknown[] | null;
+  @IsOptional() @IsInt({ message: 'max_tool_calls must be an integer' }) @Min(1, { message: 'max_tool_calls must be at least 1' }) max_tool_calls?: number | null;
+  @IsOptional() @IsIn(['in-memory', '24h'], { message: "prompt_cache_retention must be 'in-memory' or '24h'" }) prompt_cache_retention?: string | null;
   @Allow() tool_choice?: unknown;
   @IsOptional() @IsBoolean({ message: 'parallel_tool_calls must be a boolean' }) parallel_tool_calls?: boolean | null;
   @IsOptional() @IsObject({ message: 'text must be an object' }) text?: Record<string, unknown> | null;
