@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { ClientsFixture, expectValidAgainst, startClientsFixture, TARGETS } from './support/clients';
+import { ClientsFixture, expectValidAgainst, recordingFetch, startClientsFixture, TARGETS } from './support/clients';
 
 // The request bodies OpenAI's Codex CLI sends (built by hand: no Codex binary): streamed,
 // store false, encrypted reasoning included, function tools, the whole conversation resent each
@@ -93,7 +93,7 @@ describe.each(TARGETS)('Codex-style streamed bodies on the $name model', ({ name
 
   it('runs a two-turn shell tool loop with store false and encrypted reasoning', async () => {
     const { key, tenantId } = await f.tenant();
-    const openai = new OpenAI({ apiKey: key, baseURL: f.baseURL, maxRetries: 0 });
+    const openai = new OpenAI({ apiKey: key, baseURL: f.baseURL, maxRetries: 0, fetch: recordingFetch().fetch });
     const history: any[] = [
       { type: 'message', role: 'developer', content: [{ type: 'input_text', text: '<permissions>workspace-write</permissions>' }] },
       userTurn('<environment_context><cwd>/tmp/project</cwd></environment_context>'),

@@ -11,6 +11,9 @@ const WEATHER_ARGS = { city: 'Paris', days: 2 };
 const CITY = { city: 'Paris', country: 'France', population: 2102650 };
 const citySchema = z.object({ city: z.string(), country: z.string(), population: z.number().int() });
 
+// No LangSmith tracing, whatever the environment says: nothing may leave the machine.
+for (const name of ['LANGSMITH_TRACING', 'LANGCHAIN_TRACING_V2', 'LANGCHAIN_TRACING']) delete process.env[name];
+
 describe.each(TARGETS)('LangChain on the $name model', ({ model }) => {
   let f: ClientsFixture;
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { ClientsFixture, startClientsFixture, TARGETS } from './support/clients';
+import { ClientsFixture, recordingFetch, startClientsFixture, TARGETS } from './support/clients';
 
 // The `openai` SDK's structured-output helpers: responses.parse / responses.stream with
 // zodTextFormat, and chat.completions.parse with zodResponseFormat.
@@ -19,7 +19,7 @@ describe.each(TARGETS)('openai SDK structured output on the $name model', ({ nam
 
   async function client() {
     const { key, tenantId } = await f.tenant();
-    return { openai: new OpenAI({ apiKey: key, baseURL: f.baseURL, maxRetries: 0 }), tenantId };
+    return { openai: new OpenAI({ apiKey: key, baseURL: f.baseURL, maxRetries: 0, fetch: recordingFetch().fetch }), tenantId };
   }
 
   it('responses.parse gives output_parsed that the schema accepts', async () => {

@@ -106,10 +106,15 @@ export function expectValidAgainst(schema: Record<string, unknown>, value: unkno
   if (!validate(parsed)) throw new Error(`${JSON.stringify(parsed)} is not valid: ${draft07.errorsText(validate.errors)}`);
 }
 
-/** A `fetch` that records the JSON bodies a client library sends, to assert what it put on the wire. */
+/**
+ * A `fetch` that records the JSON bodies a client library sends, to assert what it put on the
+ * wire, and refuses any address but loopback so that no test reaches the network.
+ */
 export function recordingFetch(): { fetch: typeof fetch; bodies: any[] } {
   const bodies: any[] = [];
   const recording: typeof fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname !== '127.0.0.1') throw new Error(`a client library tried to reach ${url.origin}`);
     if (typeof init?.body === 'string') bodies.push(JSON.parse(init.body));
     return fetch(input, init);
   };
