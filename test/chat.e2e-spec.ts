@@ -118,7 +118,8 @@ describe('POST /v1/chat/completions (openai SDK)', () => {
 
   it.each([
     ['missing messages', 'messages', {}],
-    ['tool role', 'messages[0].role', { messages: [{ role: 'tool', content: 'x' }] }],
+    ['unknown role', 'messages[0].role', { messages: [{ role: 'bot', content: 'x' }] }],
+    ['tool message without tool_call_id', 'messages[0].tool_call_id', { messages: [{ role: 'tool', content: 'x' }] }],
     ['image part', 'messages[0].content[0].type', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }],
     ['n above 1', 'n', { messages: [{ role: 'user', content: 'x' }], n: 2 }],
     ['max_tokens zero', 'max_tokens', { messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }],

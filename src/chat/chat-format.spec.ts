@@ -38,8 +38,12 @@ describe('chat format', () => {
 
   it.each([
     [{ model: 'm' }, 'messages'],
-    [{ model: 'm', messages: [], tools: [{}] }, 'tools'],
-    [{ model: 'm', messages: [], response_format: { type: 'json_object' } }, 'response_format.type'],
+    [{ model: 'm', messages: [], tools: [{}] }, 'tools[0].type'],
+    [{ model: 'm', messages: [], tools: [{ type: 'function' }] }, 'tools[0].function'],
+    [{ model: 'm', messages: [], response_format: { type: 'yaml' } }, 'response_format.type'],
+    [{ model: 'm', messages: [], response_format: { type: 'json_schema' } }, 'response_format.json_schema'],
+    [{ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'tool', content: 'r' }] }, 'messages[1].tool_call_id'],
+    [{ model: 'm', messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f' } }] }] }, 'messages[0].tool_calls[0].function.arguments'],
   ])('refuses %p naming %s', (dto, param) => {
     try {
       toResponsesRequest(dto as any);
@@ -48,6 +52,55 @@ describe('chat format', () => {
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).param).toBe(param);
     }
+  });
+
+  it('maps tools, tool_choice, response_format and a tool loop onto the Responses request', () => {
+    const parameters = { type: 'object', properties: { q: { type: 'string' } } };
+    const dto = toResponsesRequest({
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'find it' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'search', arguments: '{"q":"it"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: [{ type: 'text', text: 'found' }] },
+      ],
+      tools: [{ type: 'function', function: { name: 'search', description: 'Search', parameters, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'search' } },
+      response_format: { type: 'json_schema', json_schema: { name: 'r', schema: parameters, strict: true } },
+      verbosity: 'low',
+      prompt_cache_key: 'k',
+    } as any);
+    expect(dto.tools).toEqual([{ type: 'function', name: 'search', description: 'Search', parameters, strict: true }]);
+    expect(dto.tool_choice).toEqual({ type: 'function', name: 'search' });
+    expect(dto.text).toEqual({ format: { type: 'json_schema', name: 'r', schema: parameters, strict: true }, verbosity: 'low' });
+    expect(dto.prompt_cache_key).toBe('k');
+    expect((dto.messages as any[]).slice(1)).toEqual([
+      { type: 'function_call', call_id: 'call_1', name: 'search', arguments: '{"q":"it"}' },
+      { type: 'function_call_output', call_id: 'call_1', output: 'found' },
+    ]);
+  });
+
+  it('answers function calls as tool_calls with finish_reason tool_calls, and streams them as tool_calls deltas', () => {
+    const call = { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'search', arguments: '{"q":"it"}', status: 'completed' };
+    const c = toChatCompletion(response({ output: [call] }));
+    expect(c.choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'search', arguments: '{"q":"it"}' } }] },
+    });
+    const chunker = new ChatChunker(false);
+    const frame = (type: string, data: Record<string, unknown>) => ({ type, data: { type, ...data } });
+    const chunks = chunker.chunks([
+      frame('response.created', { response: response({ output: [] }) }),
+      frame('response.output_item.added', { output_index: 0, item: { ...call, arguments: '' } }),
+      frame('response.function_call_arguments.delta', { item_id: 'fc_1', output_index: 0, delta: '{"q":' }),
+      frame('response.function_call_arguments.delta', { item_id: 'fc_1', output_index: 0, delta: '"it"}' }),
+      frame('response.completed', { response: response({ output: [call] }) }),
+    ]) as any[];
+    expect(chunks.slice(1).map((ch) => [ch.choices[0].delta, ch.choices[0].finish_reason])).toEqual([
+      [{ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'search', arguments: '' } }] }, null],
+      [{ tool_calls: [{ index: 0, function: { arguments: '{"q":' } }] }, null],
+      [{ tool_calls: [{ index: 0, function: { arguments: '"it"}' } }] }, null],
+      [{}, 'tool_calls'],
+    ]);
   });
 
   it('builds a chat.completion with usage details and reasoning_content', () => {

@@ -2,31 +2,19 @@ import { invalidValue } from '../common/errors';
 import { CreateResponseDto } from '../responses/dto/create-response.dto';
 import type { ApiUsage, toResponseObject } from '../responses/response-object';
 import type { StreamFrame } from '../responses/stream-events';
+import { chatInputItems, chatRefusal, chatText, chatToolCalls, chatToolChoice, chatTools } from './chat-tools';
 import type { ChatCompletionDto } from './dto/chat-completion.dto';
 
 type ResponseObject = ReturnType<typeof toResponseObject>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Chat messages as Responses input items: `text` parts become input_text / output_text. */
-function toInputItems(messages: unknown): unknown {
-  if (!Array.isArray(messages)) return messages;
-  return messages.map((m) => {
-    if (!isObject(m) || !Array.isArray(m.content)) return m;
-    const textType = m.role === 'assistant' ? 'output_text' : 'input_text';
-    return { ...m, content: m.content.map((p) => (isObject(p) && p.type === 'text' ? { ...p, type: textType } : p)) };
-  });
-}
-
 /** A chat completion request as the Responses request the gateway runs (never stored). */
 export function toResponsesRequest(dto: ChatCompletionDto): CreateResponseDto {
   if (dto.messages === undefined || dto.messages === null) throw invalidValue('messages', "Missing required parameter: 'messages'.");
-  if (dto.tools?.length) throw invalidValue('tools', 'Tools are not supported by this gateway yet.');
-  const rf = dto.response_format?.type;
-  if (rf !== undefined && rf !== 'text') throw invalidValue('response_format.type', "Only response_format type 'text' is supported.");
   return Object.assign(new CreateResponseDto(), {
     model: dto.model,
-    messages: toInputItems(dto.messages),
+    messages: chatInputItems(dto.messages),
     temperature: dto.temperature ?? undefined,
     top_p: dto.top_p ?? undefined,
     max_output_tokens: dto.max_completion_tokens ?? dto.max_tokens ?? undefined,
@@ -35,6 +23,15 @@ export function toResponsesRequest(dto: ChatCompletionDto): CreateResponseDto {
     thinking: dto.thinking ?? undefined,
     extra_body: dto.extra_body ?? undefined,
     reasoning: dto.reasoning_effort ? { effort: dto.reasoning_effort } : undefined,
+    tools: chatTools(dto.tools),
+    tool_choice: chatToolChoice(dto.tool_choice),
+    parallel_tool_calls: dto.parallel_tool_calls ?? undefined,
+    text: chatText(dto.response_format, dto.verbosity),
+    include: dto.logprobs ? ['message.output_text.logprobs'] : undefined,
+    top_logprobs: dto.logprobs ? (dto.top_logprobs ?? undefined) : undefined,
+    prompt_cache_key: dto.prompt_cache_key ?? undefined,
+    safety_identifier: dto.safety_identifier ?? undefined,
+    service_tier: dto.service_tier ?? undefined,
     user: dto.user ?? undefined,
   });
 }
@@ -51,13 +48,16 @@ export function toChatUsage(u: ApiUsage) {
   };
 }
 
-const finishReason = (r: ResponseObject) => (r.status === 'incomplete' && r.incomplete_details?.reason === 'max_output_tokens' ? 'length' : 'stop');
+const finishReason = (r: ResponseObject) => {
+  if (r.status === 'incomplete' && r.incomplete_details?.reason === 'max_output_tokens') return 'length';
+  return chatToolCalls(r.output as never).length ? 'tool_calls' : 'stop';
+};
 
 function texts(r: ResponseObject) {
   let content = '';
   let reasoning = '';
   for (const item of r.output) {
-    if (item.type === 'message') content += item.content.map((c) => c.text ?? '').join('');
+    if (item.type === 'message') content += item.content.map((c) => (c.type === 'output_text' ? c.text : '')).join('');
     else if (item.type === 'reasoning') reasoning += (item.summary ?? []).map((s) => s.text).join('');
   }
   return { content, reasoning };
@@ -66,6 +66,7 @@ function texts(r: ResponseObject) {
 /** The `chat.completion` object for a finished response (reasoning as `reasoning_content`, as the seed models send it). */
 export function toChatCompletion(r: ResponseObject) {
   const { content, reasoning } = texts(r);
+  const toolCalls = chatToolCalls(r.output as never);
   return {
     id: chatId(r.id),
     object: 'chat.completion' as const,
@@ -74,7 +75,13 @@ export function toChatCompletion(r: ResponseObject) {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content, refusal: null, ...(reasoning && { reasoning_content: reasoning }) },
+        message: {
+          role: 'assistant' as const,
+          content: toolCalls.length && !content ? null : content,
+          refusal: chatRefusal(r.output as never),
+          ...(toolCalls.length && { tool_calls: toolCalls }),
+          ...(reasoning && { reasoning_content: reasoning }),
+        },
         finish_reason: finishReason(r),
         logprobs: null,
       },
@@ -94,6 +101,8 @@ export class ChatChunker {
   private id = '';
   private created = 0;
   private model = '';
+  /** Tool call index by output item id, in the order the calls started. */
+  private readonly calls = new Map<string, number>();
 
   constructor(private readonly includeUsage: boolean) {}
 
@@ -110,6 +119,15 @@ export class ChatChunker {
         out.push(this.chunk({ content: data.delta }, null));
       } else if (type === 'response.reasoning_summary_text.delta') {
         out.push(this.chunk({ reasoning_content: data.delta }, null));
+      } else if (type === 'response.refusal.delta') {
+        out.push(this.chunk({ refusal: data.delta }, null));
+      } else if (type === 'response.output_item.added') {
+        const started = this.toolCallStart(data.item as Record<string, unknown>);
+        if (started) out.push(this.chunk({ tool_calls: [started] }, null));
+      } else if (type === 'response.function_call_arguments.delta' || type === 'response.custom_tool_call_input.delta') {
+        const index = this.calls.get(String(data.item_id));
+        const delta = type === 'response.function_call_arguments.delta' ? { function: { arguments: data.delta } } : { custom: { input: data.delta } };
+        if (index !== undefined) out.push(this.chunk({ tool_calls: [{ index, ...delta }] }, null));
       } else if (type === 'response.completed' || type === 'response.incomplete') {
         const r = data.response as ResponseObject;
         out.push(this.chunk({}, finishReason(r)));
@@ -119,6 +137,15 @@ export class ChatChunker {
       }
     }
     return out;
+  }
+
+  /** The first delta of a tool call (id, name), or null for an item that is not one. */
+  private toolCallStart(item: Record<string, unknown>) {
+    if (item?.type !== 'function_call' && item?.type !== 'custom_tool_call') return null;
+    const index = this.calls.size;
+    this.calls.set(String(item.id), index);
+    if (item.type === 'function_call') return { index, id: item.call_id, type: 'function', function: { name: item.name, arguments: '' } };
+    return { index, id: item.call_id, type: 'custom', custom: { name: item.name, input: '' } };
   }
 
   private base() {

@@ -1,7 +1,17 @@
 import { Type } from 'class-transformer';
-import { Allow, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { Allow, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateBy, ValidateNested } from 'class-validator';
 import { IsOptionalNumberIn, IsOptionalTokenLimit } from '../../responses/dto/sampling';
 import { ExtraBodyDto, ThinkingDto } from '../../responses/dto/vendor.dto';
+
+/** `stop`: a string or up to 4 strings. */
+const IsStopSequences = () =>
+  ValidateBy({
+    name: 'isStopSequences',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.length <= 4 && v.every((s) => typeof s === 'string')),
+      defaultMessage: () => 'stop must be a string or an array of up to 4 strings',
+    },
+  });
 
 class StreamOptionsDto {
   @IsOptional()
@@ -76,4 +86,12 @@ export class ChatCompletionDto {
   @IsOptional() @IsBoolean() store?: boolean | null;
   @IsOptional() @IsObject() metadata?: Record<string, string> | null;
   @IsOptional() @IsString() service_tier?: string | null;
+  // Chat fields the Responses API has no counterpart for: accepted, not forwarded upstream.
+  @IsOptional() @IsStopSequences() stop?: string | string[] | null;
+  @IsOptional() @IsObject({ message: 'logit_bias must be an object' }) logit_bias?: Record<string, number> | null;
+  @IsOptional() @IsArray({ message: "modalities must be an array: ['text']" }) @IsIn(['text'], { each: true, message: "modalities must be ['text']: only text output is supported" }) modalities?: string[] | null;
+  @IsOptional() @IsInt({ message: 'top_logprobs must be an integer' }) @Min(0) @Max(20) top_logprobs?: number | null;
+  @IsOptional() @IsString({ message: 'prompt_cache_key must be a string' }) prompt_cache_key?: string | null;
+  @IsOptional() @IsString({ message: 'safety_identifier must be a string' }) safety_identifier?: string | null;
+  @IsOptional() @IsIn(['low', 'medium', 'high'], { message: 'verbosity must be one of low, medium, high' }) verbosity?: string | null;
 }
