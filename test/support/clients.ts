@@ -45,6 +45,8 @@ export interface ClientsFixture {
 }
 
 export async function startClientsFixture(upstreamOptions: Partial<ModelUpstreamOptions> = {}): Promise<ClientsFixture> {
+  const unguardedFetch = globalThis.fetch;
+  globalThis.fetch = loopbackOnly(unguardedFetch);
   const upstream = await startModelUpstream(upstreamOptions);
   process.env[KEY_VAR] = `upstream-secret-${Math.random().toString(36).slice(2)}`;
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-clients-'));
@@ -91,6 +93,7 @@ export async function startClientsFixture(upstreamOptions: Partial<ModelUpstream
       await upstream.close();
       delete process.env[KEY_VAR];
       rmSync(dir, { recursive: true, force: true });
+      globalThis.fetch = unguardedFetch;
     },
   };
 }
@@ -108,15 +111,23 @@ export function expectValidAgainst(schema: Record<string, unknown>, value: unkno
 
 /**
  * A `fetch` that records the JSON bodies a client library sends, to assert what it put on the
- * wire, and refuses any address but loopback so that no test reaches the network.
+ * wire (loopback only).
  */
 export function recordingFetch(): { fetch: typeof fetch; bodies: any[] } {
   const bodies: any[] = [];
+  const send = loopbackOnly(fetch);
   const recording: typeof fetch = async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    if (url.hostname !== '127.0.0.1') throw new Error(`a client library tried to reach ${url.origin}`);
     if (typeof init?.body === 'string') bodies.push(JSON.parse(init.body));
-    return fetch(input, init);
+    return send(input, init);
   };
   return { fetch: recording, bodies };
+}
+
+/** `fetch` refusing every address but loopback: a client library reaching out fails the test at once. */
+function loopbackOnly(send: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname !== '127.0.0.1') throw new Error(`a client library tried to reach ${url.origin}`);
+    return send(input, init);
+  };
 }
