@@ -16,7 +16,7 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.(t|j)s$': swc },
   // NestJS 12 ships ESM only; transform it (and its ESM-only dependencies) for Jest on Node 20.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|file-type|uid|content-disposition)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|file-type|uid|content-disposition|ai|@ai-sdk|zod|@workflow/serde)/)'],
   testEnvironment: 'node',
   setupFiles: ['reflect-metadata'],
 };
