@@ -1,4 +1,5 @@
 import type { Usage } from '../providers/provider';
+import { completeOutputItem } from './output-parts';
 import type { OutputItem } from './input-items';
 
 /** Request settings echoed back on every response object. */
@@ -91,7 +92,7 @@ export function toResponseObject(r: ResponseRecord) {
     instructions: r.instructions,
     max_output_tokens: s.max_output_tokens,
     model: r.model,
-    output: r.output,
+    output: r.output.map(completeOutputItem),
     parallel_tool_calls: s.parallel_tool_calls,
     previous_response_id: r.previousResponseId,
     reasoning: s.reasoning,

@@ -2,6 +2,7 @@ import type { ApiError } from '../common/errors';
 import { newId } from '../common/ids';
 import type { ToolCall } from '../providers/provider';
 import type { CustomToolCallItem, FunctionCallItem, OutputItem } from './input-items';
+import { completeRelayedFields } from './output-parts';
 import { ResponseRecord, responseErrorCode, toResponseObject } from './response-object';
 
 /** One server-sent event of a Responses API stream: `event: <type>` + `data: {type, sequence_number, ...}`. */
@@ -161,7 +162,7 @@ export class ResponseStreamBuilder {
       else if (produced.channel === 'text') this.relayedAnswer += produced.delta;
       else this.relayedCall += produced.delta;
     }
-    return [this.frame(type, fields)];
+    return [this.frame(type, completeRelayedFields(type, fields))];
   }
 
   /** Closes what is open and ends with response.completed / response.incomplete carrying `final`. */
