@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
-import { AuthModule } from './auth/auth.module';
 import { BillingModule } from './billing/billing.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { ChatModule } from './chat/chat.module';
@@ -9,19 +8,20 @@ import { ConfigModule } from './config/config.module';
 import { Env } from './config/env';
 import { HealthModule } from './health/health.module';
 import { InvoicesModule } from './invoices/invoices.module';
-import { MeteringModule } from './metering/metering.module';
+import { MeteringWorkersModule } from './metering/metering.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
-import { ProvidersModule } from './providers/providers.module';
 import { QueuesModule } from './queues/queues.module';
-import { RateLimitModule } from './ratelimit/ratelimit.module';
 import { RedisModule } from './redis/redis.module';
 import { ReportsModule } from './reports/reports.module';
 import { ResponsesModule } from './responses/responses.module';
 
 @Module({})
 export class AppModule {
-  /** The whole service for one validated environment (tests pass their own). */
+  /**
+   * The whole service for one validated environment (tests pass their own). Only config, prisma,
+   * redis and metrics are global; every other module imports what it uses.
+   */
   static register(env: Env): DynamicModule {
     return {
       module: AppModule,
@@ -31,17 +31,14 @@ export class AppModule {
         PrismaModule,
         RedisModule,
         QueuesModule,
-        MeteringModule.register(env.ROLE !== 'api'),
-        AuthModule,
-        RateLimitModule,
-        BillingModule,
-        CatalogModule,
-        ProvidersModule,
+        MeteringWorkersModule.register(env.ROLE !== 'api'),
         HealthModule,
         ResponsesModule,
         ChatModule,
         AdminModule,
         AuditModule,
+        CatalogModule,
+        BillingModule,
         ReportsModule,
         InvoicesModule.register(env.ROLE !== 'api'),
       ],

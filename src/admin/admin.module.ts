@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { CatalogModule } from '../catalog/catalog.module';
+import { ProvidersModule } from '../providers/providers.module';
 import { BillingModule } from '../billing/billing.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
@@ -9,7 +13,7 @@ import { TenantsService } from './tenants.service';
 
 /** The admin API (/admin/*, AdminGuard): tenants, credits and ledger, API keys, models and prices. */
 @Module({
-  imports: [BillingModule],
+  imports: [BillingModule, CatalogModule, ProvidersModule, AuthModule, AuditModule],
   controllers: [TenantsController, ApiKeysController, AdminModelsController],
   providers: [TenantsService, ApiKeysService, ModelsService],
 })

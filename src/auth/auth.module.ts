@@ -1,7 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AdminGuard, ApiKeyGuard } from './auth.guards';
 import { KeyCacheService } from './key-cache.service';
 
-@Global()
 @Module({ providers: [ApiKeyGuard, AdminGuard, KeyCacheService], exports: [ApiKeyGuard, AdminGuard, KeyCacheService] })
 export class AuthModule {}

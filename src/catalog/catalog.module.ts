@@ -1,7 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { CatalogService } from './catalog.service';
 import { ModelsController } from './models.controller';
 
-@Global()
-@Module({ controllers: [ModelsController], providers: [CatalogService], exports: [CatalogService] })
+@Module({ imports: [AuthModule], controllers: [ModelsController], providers: [CatalogService], exports: [CatalogService] })
 export class CatalogModule {}

@@ -1,4 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { QueuesModule } from '../queues/queues.module';
 import { InvoiceScheduler } from './invoice-scheduler.service';
 import { InvoiceProcessor } from './invoice.processor';
 import { InvoicesController } from './invoices.controller';
@@ -10,6 +13,7 @@ export class InvoicesModule {
   static register(runWorkers: boolean): DynamicModule {
     return {
       module: InvoicesModule,
+      imports: [QueuesModule, AuthModule, AuditModule],
       controllers: [InvoicesController],
       providers: [InvoicesService, ...(runWorkers ? [InvoiceProcessor, InvoiceScheduler] : [])],
       exports: [InvoicesService],

@@ -1,35 +1,44 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { BillingModule } from '../billing/billing.module';
+import { Env } from '../config/env';
+import { QueuesModule } from '../queues/queues.module';
 import { ChargeBatcher } from './charge-batcher';
 import { ChargeProcessor } from './charge.processor';
 import { ChargerService } from './charger.service';
 import { DeadLettersController } from './dead-letters.controller';
 import { InflightService } from './inflight.service';
+import { MeteringService } from './metering.service';
 import { OutboxWriter } from './outbox-writer';
+import { RelayService } from './relay.service';
 import { UsageRecorder } from './usage-recorder';
 import { UsageSpool } from './usage-spool';
-import { Env } from '../config/env';
-import { MeteringService } from './metering.service';
-import { RelayService } from './relay.service';
 
-/** Usage events -> charges. The worker side (processor, relay) runs only where ROLE runs workers. */
-@Global()
+/** Usage events: in-flight tracking, the outbox writer and spool, charge jobs and the dead letters. */
+@Module({
+  imports: [QueuesModule, BillingModule, AuthModule, AuditModule],
+  controllers: [DeadLettersController],
+  providers: [
+    MeteringService,
+    ChargerService,
+    OutboxWriter,
+    UsageRecorder,
+    InflightService,
+    { provide: UsageSpool, useFactory: (env: Env) => new UsageSpool(env.SPOOL_DIR), inject: [Env] },
+  ],
+  exports: [MeteringService, ChargerService, InflightService, UsageRecorder],
+})
+export class MeteringModule {}
+
+/** The charge worker and the relay, only where ROLE runs workers. */
 @Module({})
-export class MeteringModule {
+export class MeteringWorkersModule {
   static register(runWorkers: boolean): DynamicModule {
-    const workers = runWorkers ? [ChargeBatcher, ChargeProcessor, RelayService] : [];
     return {
-      module: MeteringModule,
-      controllers: [DeadLettersController],
-      providers: [
-        MeteringService,
-        ChargerService,
-        OutboxWriter,
-        UsageRecorder,
-        InflightService,
-        { provide: UsageSpool, useFactory: (env: Env) => new UsageSpool(env.SPOOL_DIR), inject: [Env] },
-        ...workers,
-      ],
-      exports: [MeteringService, ChargerService, InflightService, UsageRecorder],
+      module: MeteringWorkersModule,
+      imports: [MeteringModule, QueuesModule, BillingModule],
+      providers: runWorkers ? [ChargeBatcher, ChargeProcessor, RelayService] : [],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Env } from '../config/env';
 import { OpenAICompatibleProvider } from './openai-compatible/openai-compatible.provider';
 import type { Provider } from './provider';
@@ -14,7 +14,6 @@ class TokenCountingShutdown implements OnApplicationShutdown {
   }
 }
 
-@Global()
 @Module({
   providers: [
     {

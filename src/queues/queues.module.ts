@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bullmq';
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { Env } from '../config/env';
 import { QueueCloser } from './queue-closer';
 import { QueueErrorLogger } from './queue-errors';
@@ -19,7 +19,6 @@ export function redisConnection(url: string) {
 }
 
 /** BullMQ on the shared Redis, under QUEUE_PREFIX, with every queue registered once. */
-@Global()
 @Module({
   imports: [
     BullModule.forRootAsync({
