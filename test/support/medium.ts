@@ -10,6 +10,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { Env, loadEnv } from '../../src/config/env';
 import { InvoicesService } from '../../src/invoices/invoices.service';
 import { ChargerService } from '../../src/metering/charger.service';
+import { OutboxWriter } from '../../src/metering/outbox-writer';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { PrismaModule } from '../../src/prisma/prisma.module';
 import { redisConnection } from '../../src/queues/queues.module';
@@ -37,7 +38,7 @@ export interface Medium {
 }
 
 /**
- * The real money services (ledger, reservations, charger, reports, invoices) in a Nest testing
+ * The real money services (ledger, reservations, outbox writer, charger, reports, invoices) in a Nest testing
  * module on the run's database, with no HTTP and no queue workers: a test calls them directly.
  * The invoices queue is a real BullMQ queue under the run's prefix; nothing consumes it here.
  */
@@ -51,6 +52,7 @@ export async function startMedium(extra: Provider[] = []): Promise<Medium> {
       LedgerService,
       ReservationsService,
       ChargerService,
+      OutboxWriter,
       ReportsService,
       InvoicesService,
       { provide: getQueueToken(QUEUES.invoices), useValue: invoicesQueue },
