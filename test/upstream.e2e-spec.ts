@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { addAmounts, computeCharge, negate } from '../src/billing/money';
+import type { Client } from 'pg';
+import { addAmounts, negate } from '../src/billing/money';
+import { handCharge } from './support/expected-charge';
 import { ApiError } from '../src/common/errors';
 import { OpenAICompatibleProvider, promptTokenBound } from '../src/providers/openai-compatible/openai-compatible.provider';
 import type { GenerateRequest, StreamEvent } from '../src/providers/provider';
@@ -11,6 +12,7 @@ import { promptTokens } from '../src/providers/tokenizer';
 import { FAKE_DEFAULTS, FakeUpstream, startFakeUpstream } from './support/fake-upstream';
 import { http, startApp, TestApp } from './support/harness';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 const KEY_VAR = 'TOLLGATE_TEST_UPSTREAM_KEY';
 const SECRET = `prov-secret-${Math.random().toString(36).slice(2)}`;
@@ -44,8 +46,7 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       const res = await t.admin('PUT', `/admin/models/${model}`, { provider, upstream_model: 'vendor-model-x', ...PRICE_BODY });
       expect(res.status).toBe(200);
     }
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   });
 
   afterAll(async () => {
@@ -277,8 +278,8 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       for (const [i, id] of ids.entries()) {
         const row = rows.find((r) => r.response_id === id)!;
         const u = usages[i];
-        const want = computeCharge(
-          { inputTokens: u.input_tokens, cachedTokens: u.input_tokens_details.cached_tokens, outputTokens: u.output_tokens, reasoningTokens: u.output_tokens_details.reasoning_tokens },
+        const want = handCharge(
+          { input: u.input_tokens, cached: u.input_tokens_details.cached_tokens, output: u.output_tokens, reasoning: u.output_tokens_details.reasoning_tokens },
           PRICE,
         );
         expect(row.charges).toBe(1);
