@@ -286,6 +286,9 @@ describe('upstream provider (type "openai") through Tollgate', () => {
         expect(addAmounts(row.amount)).toBe(negate(want.total));
         total = addAmounts(total, want.total);
       }
+      // By hand: (1000 - 400) * 0.25 + 400 * 0.025 + 200 * 2 = 150 + 10 + 400 = 560 -> 0.00056;
+      // 77 * 0.25 + 9 * 2 = 19.25 + 18 = 37.25 -> 0.00003725; together 0.00059725.
+      expect(total).toBe('0.00059725');
       const balance = await http(t.baseUrl, 'GET', '/v1/balance', { token: tenant.key });
       expect(balance.body.balance).toBe(addAmounts('10', negate(total)));
       expect(await reservedOf(tenant.tenantId)).toBe('0');
@@ -306,10 +309,18 @@ describe('upstream provider (type "openai") through Tollgate', () => {
         deltas: 4,
         usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 10 }, output_tokens: 30, output_tokens_details: { reasoning_tokens: 12 }, total_tokens: 80 },
       });
-      const stream = t.openai(tenant.key).responses.stream({ model: MODEL, input: 'Stream please' });
       const types: string[] = [];
-      stream.on('event', (e) => types.push(e.type));
-      const final = await stream.finalResponse();
+      const { result: final, calls } = await upstreamCalls(() => {
+        const stream = t.openai(tenant.key).responses.stream({ model: MODEL, input: 'Stream please' });
+        stream.on('event', (e) => types.push(e.type));
+        return stream.finalResponse();
+      });
+      // Streamed too, the upstream gets the provider key and never the tenant's.
+      expect(calls).toHaveLength(1);
+      expect(calls[0].headers.authorization).toBe(`Bearer ${SECRET}`);
+      const everything = JSON.stringify(calls[0].headers) + calls[0].rawBody;
+      expect(everything).not.toContain(tenant.key);
+      expect(everything).not.toContain(tenant.key.slice(3, 15));
       expect(final.output_text).toBe('Streamed from upstream.');
       expect(final.usage).toMatchObject({ input_tokens: 50, output_tokens: 30, input_tokens_details: { cached_tokens: 10 }, output_tokens_details: { reasoning_tokens: 12 } });
       expect(types[0]).toBe('response.created');
@@ -319,6 +330,9 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       expect(fake.requests[fake.requests.length - 1].body.stream).toBe(true);
       const [event] = await chargedEvents(tenant.tenantId, 1);
       expect([event.input_tokens, event.cached_tokens, event.output_tokens, event.reasoning_tokens]).toEqual([50, 10, 30, 12]);
+      // (50 - 10) * 0.25 / 1e6 + 10 * 0.025 / 1e6 + 30 * 2 / 1e6 = 0.00001 + 0.00000025 + 0.00006 = 0.00007025
+      const charge = (await db.query('SELECT amount::text FROM ledger_entries WHERE usage_event_id = $1', [event.id])).rows;
+      expect(charge.map((r) => addAmounts(r.amount))).toEqual(['-0.00007025']);
     });
 
     it('answers an upstream failure before the first event with a JSON 502, and charges nothing', async () => {
