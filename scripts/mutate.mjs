@@ -15,6 +15,7 @@ const currentPrice = (row) =>
 
 const MEDIUM_CHARGING = ['medium', 'test/medium/charging.medium-spec.ts'];
 const METERING = ['e2e', 'test/metering.e2e-spec.ts'];
+const INVOICES = ['e2e', 'test/invoices.e2e-spec.ts'];
 
 /** name, file, [search, replace] pairs, and the test files (by Jest project) that must fail. */
 const MUTATIONS = [
@@ -22,19 +23,19 @@ const MUTATIONS = [
     name: 'cached input billed at the input price',
     file: 'src/billing/money.ts',
     patches: [['perToken(usage.cachedTokens, price.cachedInput)', 'perToken(usage.cachedTokens, price.input)']],
-    tests: [MEDIUM_CHARGING, METERING],
+    tests: [MEDIUM_CHARGING, METERING, INVOICES],
   },
   {
     name: 'reasoning billed twice',
     file: 'src/billing/money.ts',
     patches: [['perToken(usage.outputTokens - usage.reasoningTokens, price.output)', 'perToken(usage.outputTokens, price.output)']],
-    tests: [MEDIUM_CHARGING, METERING],
+    tests: [MEDIUM_CHARGING, METERING, INVOICES],
   },
   {
     name: 'total truncated to 6 decimals',
     file: 'src/billing/money.ts',
     patches: [['total: formatAmount(total),', 'total: formatAmount(total.toDecimalPlaces(6, Decimal.ROUND_DOWN)),']],
-    tests: [MEDIUM_CHARGING, METERING],
+    tests: [MEDIUM_CHARGING, METERING, INVOICES],
   },
   {
     name: 'balance_after = the balance before the charge',
@@ -83,8 +84,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/** Runs the given test files; true when every one passes. */
-function runTests(tests) {
+/** Runs every given test file; returns the ones that failed. */
+function failingTests(tests) {
+  const failed = [];
   for (const [project, file] of tests) {
     const res = spawnSync('npx', ['jest', '--selectProjects', project, '--runInBand', '--bail', '--runTestsByPath', file], {
       cwd: root,
@@ -92,9 +94,9 @@ function runTests(tests) {
       stdio: process.env.MUTATE_VERBOSE ? 'inherit' : 'pipe',
       encoding: 'utf8',
     });
-    if (res.status !== 0) return { passed: false, by: file };
+    if (res.status !== 0) failed.push(file);
   }
-  return { passed: true };
+  return failed;
 }
 
 const only = process.argv.slice(2);
@@ -102,9 +104,9 @@ const selected = MUTATIONS.filter((m) => !only.length || only.some((o) => m.name
 const files = [...new Map(selected.flatMap((m) => m.tests).map((t) => [t.join(' '), t])).values()];
 
 console.log(`baseline: ${files.map(([, f]) => f).join(', ')}`);
-const baseline = runTests(files);
-if (!baseline.passed) {
-  console.error(`baseline fails (${baseline.by}) with no mutation: fix that first`);
+const baseline = failingTests(files);
+if (baseline.length) {
+  console.error(`baseline fails (${baseline.join(', ')}) with no mutation: fix that first`);
   process.exit(2);
 }
 
@@ -123,10 +125,13 @@ for (const m of selected) {
   restore = () => writeFileSync(file, original);
   writeFileSync(file, mutated);
   const started = Date.now();
-  const result = runTests(m.tests);
+  const failed = failingTests(m.tests);
   restoreNow();
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  if (result.passed) survived++;
-  console.log(`${result.passed ? 'SURVIVED' : 'killed  '}  ${m.name}${result.passed ? '' : `  (by ${result.by}, ${secs} s)`}`);
+  // Every listed file must catch it: a file that claims to and does not is reported as missing it.
+  const missedBy = m.tests.map(([, f]) => f).filter((f) => !failed.includes(f));
+  if (!failed.length) survived++;
+  const detail = failed.length ? `killed by ${failed.join(', ')}${missedBy.length ? `; MISSED by ${missedBy.join(', ')}` : ''}` : 'no test failed';
+  console.log(`${failed.length ? 'killed  ' : 'SURVIVED'}  ${m.name}  (${detail}; ${secs} s)`);
 }
 process.exit(survived ? 1 : 0);

@@ -7,7 +7,7 @@ import { JOBS, QUEUES } from '../src/queues/queues';
 import { openDb } from './support/db';
 import { insertEvent as insertUsageEvent } from './support/events';
 import { handCharge, units } from './support/expected-charge';
-import { balanceAfterMismatches } from './support/invariants';
+import { balanceAfterMismatches, balanceLedgerMismatches, rollupLedgerMismatches } from './support/invariants';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { seedPrice } from './support/prices';
 import { waitFor } from './support/wait';
@@ -74,8 +74,10 @@ describe('metering: usage events -> exactly one exact charge each', () => {
       [tenantId],
     );
     expect(addAmounts(rows[0].balance)).toBe(addAmounts(rows[0].ledger));
-    // Each charge's balance_after is the running sum of the ledger.
+    // The shared checks too: balance = ledger, each balance_after on the running sum, rollups = charges.
+    expect(await balanceLedgerMismatches(db, [tenantId])).toEqual([]);
     expect(await balanceAfterMismatches(db, [tenantId])).toEqual([]);
+    expect(await rollupLedgerMismatches(db, [tenantId])).toEqual([]);
     return rows[0];
   }
 

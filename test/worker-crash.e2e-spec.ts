@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import type { Client } from 'pg';
 import { addAmounts, negate } from '../src/billing/money';
 import { handCharge } from './support/expected-charge';
+import { expectMoneyInvariants } from './support/invariants';
 import { QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { ensureBuilt, isolatedServices, Service, spawnService, stopService } from './support/processes';
@@ -165,6 +166,8 @@ describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
     expect(addAmounts(t.balance)).toBe(addAmounts('100', negate(total)));
     expect(addAmounts(t.reserved)).toBe('0');
     expect(t.open_reservations).toBe(0);
+    // Balance = ledger, each balance_after on the running sum, rollups = charges, one charge per event.
+    await expectMoneyInvariants(db!, [tenant.tenantId], 5_000);
 
     const exit2 = await stopService(second);
     expect(exit2.code === 0 || exit2.signal === 'SIGTERM').toBe(true);
