@@ -1,8 +1,9 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { http, SEED_MODEL } from './support/harness';
 import { seedPrice } from './support/prices';
 import { ensureBuilt, isolatedServices, Service, spawnService, stopService } from './support/processes';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 const CHECKPOINT_MS = 200;
 
@@ -23,8 +24,7 @@ describe('API process killed (SIGKILL) mid-stream', () => {
   beforeAll(async () => {
     ensureBuilt();
     services.migrate();
-    db = new Client({ connectionString: services.databaseUrl });
-    await db.connect();
+    db = await openDb(services.databaseUrl);
     // $1 per 1M tokens in and out: a charge is (input + output) / 1e6.
     await seedPrice(services.databaseUrl, SEED_MODEL, { input_price: '1', output_price: '1', effective_from: '2020-01-01T00:00:00Z' });
   }, 120_000);

@@ -1,7 +1,9 @@
-import { Client } from 'pg';
-import { addAmounts, computeCharge, negate } from '../src/billing/money';
+import type { Client } from 'pg';
+import { addAmounts, negate } from '../src/billing/money';
+import { handCharge } from './support/expected-charge';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { expectConforms, expectStreamConforms } from './support/openapi';
+import { openDb } from './support/db';
 
 describe('POST /v1/chat/completions (openai SDK)', () => {
   let t: TestApp;
@@ -12,8 +14,7 @@ describe('POST /v1/chat/completions (openai SDK)', () => {
     t = await startApp({ CHARGE_RELAY_AFTER_MS: '300', CHARGE_RELAY_EVERY_MS: '100' });
     await ensureSeedModel(t);
     tenant = await t.tenant('10');
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   });
 
   afterAll(async () => {
@@ -57,7 +58,7 @@ describe('POST /v1/chat/completions (openai SDK)', () => {
 
     const [row] = await chargeOf(responseIdOf(res.id));
     expect([row.input_tokens, row.output_tokens]).toEqual([u.prompt_tokens, u.completion_tokens]);
-    const want = computeCharge({ inputTokens: u.prompt_tokens, cachedTokens: 0, outputTokens: u.completion_tokens, reasoningTokens: 0 }, { input: '0.25', cachedInput: '0.025', output: '2' });
+    const want = handCharge({ input: u.prompt_tokens, cached: 0, output: u.completion_tokens, reasoning: 0 }, { input: '0.25', cachedInput: '0.025', output: '2' });
     expect(addAmounts(row.amount)).toBe(negate(want.total));
     // Chat completions are not stored as responses.
     await expect(sdk.responses.retrieve(responseIdOf(res.id))).rejects.toMatchObject({ status: 404 });

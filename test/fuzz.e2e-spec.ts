@@ -1,9 +1,10 @@
 import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { benignText, mutated, text, timeString, validAmount } from './support/fuzz-values';
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { expectMoneyInvariants } from './support/invariants';
+import { openDb } from './support/db';
 
 /**
  * Property-based fuzzing of the public surface against the real app: generated bodies (valid
@@ -36,8 +37,7 @@ beforeAll(async () => {
     keys.push(tenant.key);
     knownTenantIds.push(tenant.tenantId);
   }
-  db = new Client({ connectionString: process.env.DATABASE_URL });
-  await db.connect();
+  db = await openDb();
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { expectMoneyInvariants } from './support/invariants';
+import { openDb } from './support/db';
 
 /** The shared money checks pass on honest data and catch each kind of corruption. */
 describe('test/support/invariants', () => {
@@ -11,8 +12,7 @@ describe('test/support/invariants', () => {
   beforeAll(async () => {
     t = await startApp();
     await ensureSeedModel(t);
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
     const tenant = await t.tenant('1');
     tenantId = tenant.tenantId;
     await t.openai(tenant.key).responses.create({ model: SEED_MODEL, input: 'count me' });

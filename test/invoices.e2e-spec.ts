@@ -2,9 +2,9 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
-import { Client } from 'pg';
-import { addAmounts, compareAmounts, computeCharge } from '../src/billing/money';
-import { newUuid } from '../src/common/ids';
+import type { Client } from 'pg';
+import { addAmounts, compareAmounts } from '../src/billing/money';
+import { insertEvent as insertUsageEvent } from './support/events';
 import { lineAmountAtPrice } from '../src/invoices/invoice-lines';
 import { InvoicesService } from '../src/invoices/invoices.service';
 import { ChargerService } from '../src/metering/charger.service';
@@ -12,6 +12,7 @@ import { MONTHLY_INVOICES_CRON, MONTHLY_INVOICES_SCHEDULER, QUEUES } from '../sr
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { seedPrice } from './support/prices';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000';
 
@@ -42,8 +43,7 @@ describe('invoices: POST /admin/invoices, the build job, exports, the monthly jo
     await put(MODEL_A, A1, '2024-01-01T00:00:00Z');
     await put(MODEL_A, A2, '2025-01-15T00:00:00Z');
     await put(MODEL_B, B, '2024-01-01T00:00:00Z');
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   });
 
   afterAll(async () => {
@@ -51,15 +51,8 @@ describe('invoices: POST /admin/invoices, the build job, exports, the monthly jo
     await t?.close();
   });
 
-  async function insertEvent(tenant: { tenantId: string; keyId: string }, model: string, u: Usage, createdAt: string) {
-    const id = newUuid();
-    await db.query(
-      `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
-      [id, tenant.tenantId, tenant.keyId, `resp_${id.replace(/-/g, '')}`, model, ...u, createdAt],
-    );
-    return id;
-  }
+  const insertEvent = (tenant: { tenantId: string; keyId: string }, model: string, [input, cached, output, reasoning]: Usage, createdAt: string) =>
+    insertUsageEvent(db, tenant, model, { input, cached, output, reasoning }, { requestedAt: createdAt });
 
   /** The ledger's own sum of the tenant's charges whose usage events were created in [from, to). */
   async function ledgerCharges(tenantId: string, from: string, to: string) {
@@ -133,13 +126,17 @@ describe('invoices: POST /admin/invoices, the build job, exports, the monthly jo
       });
       await expectReconciles(invoice, tenant.tenantId, '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z');
 
-      // What the lines must be, from the usages and the price versions.
+      // The total, worked out by hand (per event: (input - cached) * input + cached * cached + output * output, / 1e6):
+      //   A1 [100, 20, 30, 10]:  80 * 0.25 + 20 * 0.025 + 30 * 2          =    80.5
+      //   B  [777, 77, 55, 0]:   700 * 1.1 + 77 * 0.11 + 55 * 4.4         =  1020.47
+      //   A1 [50, 0, 5, 5]:      50 * 0.25 + 5 * 2                        =    22.5
+      //   A1 [3, 1, 4, 1]:       2 * 0.25 + 1 * 0.025 + 4 * 2             =     8.525
+      //   A2 [5, 5, 2, 0]:       5 * 0.07 + 2 * 2.400000001               =     5.150000002
+      //   B  [123456, 100000, 6543, 2100]: 23456 * 1.1 + 100000 * 0.11 + 6543 * 4.4 = 65590.8
+      //   A2 [999, 0, 999, 333]: 999 * 0.3 + 999 * 2.400000001            =  2697.300000999
+      //   sum 69425.245001001 / 1e6 = 0.069425245001001
       const inPeriod = events.filter(([at]) => at >= '2025-01-01' && at < '2025-02-01');
-      let total = '0';
-      for (const [at, model, [inputTokens, cachedTokens, outputTokens, reasoningTokens]] of inPeriod) {
-        const price = model === MODEL_B ? B : at < '2025-01-15' ? A1 : A2;
-        total = addAmounts(total, computeCharge({ inputTokens, cachedTokens, outputTokens, reasoningTokens }, price).total);
-      }
+      const total = '0.069425245001001';
       expect(invoice.total).toBe(total);
       expect(invoice.charges).toBe(inPeriod.length);
       const summary = invoice.lines.map((l: any) => `${l.model} ${l.kind} ${l.quantity} @${l.unit_price}`);

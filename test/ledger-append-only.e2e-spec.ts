@@ -1,7 +1,9 @@
-import { Client, DatabaseError } from 'pg';
+import { DatabaseError } from 'pg';
+import type { Client } from 'pg';
 import { newUuid } from '../src/common/ids';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 const RESTRICT_VIOLATION = '23001';
 
@@ -15,8 +17,7 @@ describe('the ledger is append-only in the database itself', () => {
     // No relay during the suite: an event inserted by hand must stay uncharged until deleted.
     t = await startApp({ CHARGE_RELAY_AFTER_MS: '600000' });
     await ensureSeedModel(t);
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
     tenant = await t.tenant('100');
     const answer = await t.openai(tenant.key).responses.create({ model: SEED_MODEL, input: 'Hello, ledger.' });
     const charged = await waitFor('the charge', async () => {

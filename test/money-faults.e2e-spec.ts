@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { FakeUpstream, startFakeUpstream } from './support/fake-upstream';
 import { http, startApp, TestApp } from './support/harness';
 import { seedPrice } from './support/prices';
@@ -10,6 +9,7 @@ import { isolatedServices } from './support/processes';
 import { readStream } from './support/sse';
 import { waitFor } from './support/wait';
 import { expectStreamConforms } from './support/openapi';
+import { openDb } from './support/db';
 
 /** Prices per 1M tokens; the amounts below are worked out by hand from them. */
 const CHEAP = 'up-cheap'; // input 1, output 1
@@ -26,8 +26,7 @@ describe('the money path under faults: every answer charged once, never beyond i
   let spoolDir: string;
 
   const query = async (sql: string, params: unknown[] = []) => {
-    const db = new Client({ connectionString: services.databaseUrl });
-    await db.connect();
+    const db = await openDb(services.databaseUrl);
     try {
       return (await db.query(sql, params)).rows;
     } finally {
@@ -37,8 +36,7 @@ describe('the money path under faults: every answer charged once, never beyond i
   const postgresAdmin = async (sql: string, params: unknown[] = []) => {
     const url = new URL(services.databaseUrl);
     url.pathname = '/postgres';
-    const db = new Client({ connectionString: url.toString() });
-    await db.connect();
+    const db = await openDb(url.toString());
     try {
       await db.query(sql, params);
     } finally {

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
+import { openDb } from './support/db';
 
 /** The limits count per fixed minute: start a case well inside one, so it cannot straddle two. */
 async function freshWindow() {
@@ -15,8 +16,7 @@ describe('per-key rate limits (requests and tokens per minute)', () => {
   beforeAll(async () => {
     t = await startApp();
     await ensureSeedModel(t);
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   }, 90_000);
   afterAll(async () => {
     await db.end();

@@ -1,10 +1,11 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { MONTHLY_INVOICES_SCHEDULER, QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { PrivateRedis, startPrivateRedis } from './support/private-redis';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 /** One call with a deadline: a hang is reported as such instead of stalling the suite. */
 async function timed(t: TestApp, method: string, path: string, opts: { token?: string; body?: unknown; deadlineMs?: number } = {}) {
@@ -40,8 +41,7 @@ describe('Redis faults (a private redis-server, stopped, flushed and restarted f
     redis = await startPrivateRedis();
     t = await startApp({ REDIS_URL: redis.url, CHARGE_RELAY_AFTER_MS: '1000', CHARGE_RELAY_EVERY_MS: '300', INVOICE_SWEEP_EVERY_MS: '300' });
     await ensureSeedModel(t);
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   }, 60_000);
   afterEach(() => redis.resume());
   afterAll(async () => {
@@ -148,8 +148,7 @@ describe('Redis faults (a private redis-server, stopped, flushed and restarted f
 describe('closing the app (private redis-server)', () => {
   it('closes every Redis and Postgres connection, and nothing periodic keeps running', async () => {
     const redis = await startPrivateRedis();
-    const db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    const db = await openDb();
     const others = async () =>
       (await db.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows[0].n;
     try {

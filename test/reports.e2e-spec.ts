@@ -1,11 +1,13 @@
 import { parse } from 'csv-parse/sync';
-import { Client } from 'pg';
-import { addAmounts, computeCharge } from '../src/billing/money';
-import { newUuid } from '../src/common/ids';
+import type { Client } from 'pg';
+import { addAmounts } from '../src/billing/money';
+import { insertEvent as insertUsageEvent } from './support/events';
+import { handCharge } from './support/expected-charge';
 import { ChargerService } from '../src/metering/charger.service';
 import { ensureSeedModel, http, HttpResult, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { seedPrice } from './support/prices';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 const SEED_PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const OTHER_MODEL = `sim-report-${Date.now()}`;
@@ -31,7 +33,7 @@ interface Usage {
 function expected(usages: Usage[], price: typeof SEED_PRICE) {
   let cost = '0';
   for (const u of usages) {
-    cost = addAmounts(cost, computeCharge({ inputTokens: u.input, cachedTokens: u.cached, outputTokens: u.output, reasoningTokens: u.reasoning }, price).total);
+    cost = addAmounts(cost, handCharge(u, price).total);
   }
   return {
     requests: usages.length,
@@ -56,8 +58,7 @@ describe('usage reports: GET /admin/usage and GET /v1/usage', () => {
       { input_price: OTHER_PRICE.input, cached_input_price: OTHER_PRICE.cachedInput, output_price: OTHER_PRICE.output, effective_from: '2020-01-01T00:00:00Z' },
       t,
     );
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   });
 
   afterAll(async () => {
@@ -79,15 +80,8 @@ describe('usage reports: GET /admin/usage and GET /v1/usage', () => {
     return addAmounts(rows[0].total);
   }
 
-  async function insertEvent(tenant: { tenantId: string; keyId: string }, model: string, u: Usage, createdAt: string) {
-    const id = newUuid();
-    await db.query(
-      `INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens, reasoning_tokens, requested_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
-      [id, tenant.tenantId, tenant.keyId, `resp_${id.replace(/-/g, '')}`, model, u.input, u.cached, u.output, u.reasoning, createdAt],
-    );
-    return id;
-  }
+  const insertEvent = (tenant: { tenantId: string; keyId: string }, model: string, u: Usage, createdAt: string) =>
+    insertUsageEvent(db, tenant, model, u, { requestedAt: createdAt });
 
   const usage = (tenantId: string, query: string) => t.admin('GET', `/admin/usage?tenant_id=${tenantId}${query ? `&${query}` : ''}`);
 
@@ -189,6 +183,16 @@ describe('usage reports: GET /admin/usage and GET /v1/usage', () => {
       const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
       const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
       expect(ranged.body.data.every((r: any) => [yesterday, today, tomorrow].includes(r.day))).toBe(true);
+    });
+
+    it('still equals the ledger after a new price version is added after the traffic', async () => {
+      const before = await usage(tenant.tenantId, 'group_by=model,api_key');
+      // A later, dearer price for the other model, in force from now: what was charged must not change.
+      await seedPrice(t.env.DATABASE_URL, OTHER_MODEL, { input_price: '9', cached_input_price: '0.9', output_price: '9', effective_from: new Date().toISOString() }, t);
+      const after = await usage(tenant.tenantId, 'group_by=model,api_key');
+      expect(after.body.data).toEqual(before.body.data);
+      expect(after.body.totals.cost).toBe(await ledgerCharges(tenant.tenantId));
+      for (const row of after.body.data) expect(row.cost).toBe(expected(seen.get(`${row.model}|${row.api_key_id}`)!, PRICES[row.model]).cost);
     });
 
     it('format=csv: a header row and the same rows, readable by a CSV parser', async () => {

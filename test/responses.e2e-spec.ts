@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { expectConforms } from './support/openapi';
+import { openDb } from './support/db';
 
 /** A prompt long enough for a prefix cache (>= 256 tokens). */
 const LONG_CONTEXT = Array.from({ length: 60 }, (_, i) => `Rule ${i + 1}: answer politely and cite the handbook section.`).join(' ');
@@ -17,8 +18,7 @@ describe('POST /v1/responses on the simulated model (openai SDK)', () => {
     await ensureSeedModel(t);
     tenant = await t.tenant('50');
     client = t.openai(tenant.key);
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   });
 
   afterAll(async () => {

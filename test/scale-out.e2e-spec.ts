@@ -1,8 +1,10 @@
 import OpenAI from 'openai';
-import { Client } from 'pg';
-import { addAmounts, computeCharge, negate } from '../src/billing/money';
+import type { Client } from 'pg';
+import { addAmounts, negate } from '../src/billing/money';
+import { handCharge } from './support/expected-charge';
 import { http, SEED_MODEL } from './support/harness';
 import { ensureBuilt, isolatedServices, Service, spawnService, stopService } from './support/processes';
+import { openDb } from './support/db';
 
 /** docs/scaling.md: N API and M worker processes on one Postgres and one Redis. */
 describe('scale-out: two API processes and two workers on one database', () => {
@@ -15,8 +17,7 @@ describe('scale-out: two API processes and two workers on one database', () => {
     services.migrate();
     const env = { DATABASE_URL: services.databaseUrl, QUEUE_PREFIX: services.queuePrefix, CHARGE_RELAY_AFTER_MS: '1000', CHARGE_RELAY_EVERY_MS: '300' };
     running.push(spawnService({ ...env, ROLE: 'api' }), spawnService({ ...env, ROLE: 'api' }), spawnService({ ...env, ROLE: 'worker' }), spawnService({ ...env, ROLE: 'worker' }));
-    db = new Client({ connectionString: services.databaseUrl });
-    await db.connect();
+    db = await openDb(services.databaseUrl);
   }, 120_000);
 
   afterAll(async () => {
@@ -54,7 +55,7 @@ describe('scale-out: two API processes and two workers on one database', () => {
     let total = '0';
     for (const r of rows) {
       expect(r.n).toBe(1);
-      const want = computeCharge({ inputTokens: r.input_tokens, cachedTokens: 0, outputTokens: r.output_tokens, reasoningTokens: 0 }, { input: '0.25', cachedInput: '0.025', output: '2' });
+      const want = handCharge({ input: r.input_tokens, cached: 0, output: r.output_tokens, reasoning: 0 }, { input: '0.25', cachedInput: '0.025', output: '2' });
       expect(addAmounts(r.amount)).toBe(negate(want.total));
       total = addAmounts(total, want.total);
     }

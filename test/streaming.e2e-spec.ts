@@ -1,6 +1,7 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { expectConforms, expectStreamConforms } from './support/openapi';
+import { openDb } from './support/db';
 
 interface Frame {
   event: string;
@@ -57,8 +58,7 @@ describe('streaming POST /v1/responses (SSE)', () => {
     t = await startApp({ CHARGE_RELAY_AFTER_MS: '300', CHARGE_RELAY_EVERY_MS: '100' });
     await ensureSeedModel(t);
     tenant = await t.tenant('20');
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   });
 
   afterAll(async () => {

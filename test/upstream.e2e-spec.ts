@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { addAmounts, computeCharge, negate } from '../src/billing/money';
+import type { Client } from 'pg';
+import { addAmounts, negate } from '../src/billing/money';
+import { handCharge } from './support/expected-charge';
 import { ApiError } from '../src/common/errors';
 import { OpenAICompatibleProvider, promptTokenBound } from '../src/providers/openai-compatible/openai-compatible.provider';
 import type { GenerateRequest, StreamEvent } from '../src/providers/provider';
@@ -11,6 +12,7 @@ import { promptTokens } from '../src/providers/tokenizer';
 import { FAKE_DEFAULTS, FakeUpstream, startFakeUpstream } from './support/fake-upstream';
 import { http, startApp, TestApp } from './support/harness';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 const KEY_VAR = 'TOLLGATE_TEST_UPSTREAM_KEY';
 const SECRET = `prov-secret-${Math.random().toString(36).slice(2)}`;
@@ -44,8 +46,7 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       const res = await t.admin('PUT', `/admin/models/${model}`, { provider, upstream_model: 'vendor-model-x', ...PRICE_BODY });
       expect(res.status).toBe(200);
     }
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
+    db = await openDb();
   });
 
   afterAll(async () => {
@@ -277,14 +278,17 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       for (const [i, id] of ids.entries()) {
         const row = rows.find((r) => r.response_id === id)!;
         const u = usages[i];
-        const want = computeCharge(
-          { inputTokens: u.input_tokens, cachedTokens: u.input_tokens_details.cached_tokens, outputTokens: u.output_tokens, reasoningTokens: u.output_tokens_details.reasoning_tokens },
+        const want = handCharge(
+          { input: u.input_tokens, cached: u.input_tokens_details.cached_tokens, output: u.output_tokens, reasoning: u.output_tokens_details.reasoning_tokens },
           PRICE,
         );
         expect(row.charges).toBe(1);
         expect(addAmounts(row.amount)).toBe(negate(want.total));
         total = addAmounts(total, want.total);
       }
+      // By hand: (1000 - 400) * 0.25 + 400 * 0.025 + 200 * 2 = 150 + 10 + 400 = 560 -> 0.00056;
+      // 77 * 0.25 + 9 * 2 = 19.25 + 18 = 37.25 -> 0.00003725; together 0.00059725.
+      expect(total).toBe('0.00059725');
       const balance = await http(t.baseUrl, 'GET', '/v1/balance', { token: tenant.key });
       expect(balance.body.balance).toBe(addAmounts('10', negate(total)));
       expect(await reservedOf(tenant.tenantId)).toBe('0');
@@ -305,10 +309,18 @@ describe('upstream provider (type "openai") through Tollgate', () => {
         deltas: 4,
         usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 10 }, output_tokens: 30, output_tokens_details: { reasoning_tokens: 12 }, total_tokens: 80 },
       });
-      const stream = t.openai(tenant.key).responses.stream({ model: MODEL, input: 'Stream please' });
       const types: string[] = [];
-      stream.on('event', (e) => types.push(e.type));
-      const final = await stream.finalResponse();
+      const { result: final, calls } = await upstreamCalls(() => {
+        const stream = t.openai(tenant.key).responses.stream({ model: MODEL, input: 'Stream please' });
+        stream.on('event', (e) => types.push(e.type));
+        return stream.finalResponse();
+      });
+      // Streamed too, the upstream gets the provider key and never the tenant's.
+      expect(calls).toHaveLength(1);
+      expect(calls[0].headers.authorization).toBe(`Bearer ${SECRET}`);
+      const everything = JSON.stringify(calls[0].headers) + calls[0].rawBody;
+      expect(everything).not.toContain(tenant.key);
+      expect(everything).not.toContain(tenant.key.slice(3, 15));
       expect(final.output_text).toBe('Streamed from upstream.');
       expect(final.usage).toMatchObject({ input_tokens: 50, output_tokens: 30, input_tokens_details: { cached_tokens: 10 }, output_tokens_details: { reasoning_tokens: 12 } });
       expect(types[0]).toBe('response.created');
@@ -318,6 +330,9 @@ describe('upstream provider (type "openai") through Tollgate', () => {
       expect(fake.requests[fake.requests.length - 1].body.stream).toBe(true);
       const [event] = await chargedEvents(tenant.tenantId, 1);
       expect([event.input_tokens, event.cached_tokens, event.output_tokens, event.reasoning_tokens]).toEqual([50, 10, 30, 12]);
+      // (50 - 10) * 0.25 / 1e6 + 10 * 0.025 / 1e6 + 30 * 2 / 1e6 = 0.00001 + 0.00000025 + 0.00006 = 0.00007025
+      const charge = (await db.query('SELECT amount::text FROM ledger_entries WHERE usage_event_id = $1', [event.id])).rows;
+      expect(charge.map((r) => addAmounts(r.amount))).toEqual(['-0.00007025']);
     });
 
     it('answers an upstream failure before the first event with a JSON 502, and charges nothing', async () => {

@@ -1,11 +1,14 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { Client } from 'pg';
-import { addAmounts, computeCharge, negate } from '../src/billing/money';
+import type { Client } from 'pg';
+import { addAmounts, negate } from '../src/billing/money';
+import { handCharge } from './support/expected-charge';
+import { expectMoneyInvariants } from './support/invariants';
 import { QUEUES } from '../src/queues/queues';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { ensureBuilt, isolatedServices, Service, spawnService, stopService } from './support/processes';
 import { waitFor } from './support/wait';
+import { openDb } from './support/db';
 
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const EVENTS = 400;
@@ -34,8 +37,7 @@ describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
     services.migrate();
     api = await startApp({ ROLE: 'api', DATABASE_URL, QUEUE_PREFIX });
     await ensureSeedModel(api);
-    db = new Client({ connectionString: DATABASE_URL });
-    await db.connect();
+    db = await openDb(DATABASE_URL);
   }, 120_000);
 
   afterAll(async () => {
@@ -136,10 +138,7 @@ describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
     let total = '0';
     const wrong: unknown[] = [];
     for (const r of rows) {
-      const want = computeCharge(
-        { inputTokens: r.input_tokens, cachedTokens: r.cached_tokens, outputTokens: r.output_tokens, reasoningTokens: r.reasoning_tokens },
-        PRICE,
-      );
+      const want = handCharge({ input: r.input_tokens, cached: r.cached_tokens, output: r.output_tokens, reasoning: r.reasoning_tokens }, PRICE);
       const got = {
         charges: r.charges,
         amount: r.amount === null ? null : addAmounts(r.amount),
@@ -167,6 +166,8 @@ describe('charge worker killed (SIGKILL) mid-batch and restarted', () => {
     expect(addAmounts(t.balance)).toBe(addAmounts('100', negate(total)));
     expect(addAmounts(t.reserved)).toBe('0');
     expect(t.open_reservations).toBe(0);
+    // Balance = ledger, each balance_after on the running sum, rollups = charges, one charge per event.
+    await expectMoneyInvariants(db!, [tenant.tenantId], 5_000);
 
     const exit2 = await stopService(second);
     expect(exit2.code === 0 || exit2.signal === 'SIGTERM').toBe(true);

@@ -61,6 +61,32 @@ export async function rollupLedgerMismatches(db: Client, tenantIds: string[]) {
   return rows as Array<{ id: string; charges: string; rollups: string }>;
 }
 
+/**
+ * Ledger entries whose balance_after does not follow the running sum: the entries of a tenant must
+ * chain from 0 to its balance, each one's balance before (balance_after - amount) being the
+ * balance_after of the one before it. Compared as multisets (no order is needed: entries of one
+ * transaction share created_at), so {balance before of each} + {balance} = {balance_after of each} + {0}.
+ * Returns the tenants where the chain breaks, with the unmatched values.
+ */
+export async function balanceAfterMismatches(db: Client, tenantIds: string[]) {
+  const { rows } = await db.query(
+    `WITH befores AS (
+       SELECT tenant_id, balance_after - amount AS v FROM ledger_entries WHERE tenant_id = ANY($1::uuid[])
+       UNION ALL SELECT id, balance FROM tenants WHERE id = ANY($1::uuid[])
+     ), afters AS (
+       SELECT tenant_id, balance_after AS v FROM ledger_entries WHERE tenant_id = ANY($1::uuid[])
+       UNION ALL SELECT id, 0 FROM tenants WHERE id = ANY($1::uuid[])
+     ), unmatched AS (
+       (SELECT tenant_id, v, 'before' AS side FROM befores EXCEPT ALL SELECT tenant_id, v, 'before' FROM afters)
+       UNION ALL
+       (SELECT tenant_id, v, 'after' FROM afters EXCEPT ALL SELECT tenant_id, v, 'after' FROM befores)
+     )
+     SELECT tenant_id AS id, array_agg(side || ' ' || v::text ORDER BY side, v) AS unmatched FROM unmatched GROUP BY tenant_id`,
+    [tenantIds],
+  );
+  return rows as Array<{ id: string; unmatched: string[] }>;
+}
+
 /** Usage events with other than exactly one ledger charge, once all are charged. */
 export async function eventsWithoutExactlyOneCharge(db: Client, tenantIds: string[]) {
   const { rows } = await db.query(
@@ -75,7 +101,8 @@ export async function eventsWithoutExactlyOneCharge(db: Client, tenantIds: strin
 }
 
 /**
- * After every usage event of these tenants is charged: balance = sum(ledger), nothing reserved,
+ * After every usage event of these tenants is charged: balance = sum(ledger), each balance_after
+ * on the running sum, nothing reserved,
  * rollups = ledger charges, one charge per event. Throws listing every violation.
  */
 export async function expectMoneyInvariants(db: Client, tenantIds: string[], timeoutMs = 30_000): Promise<void> {
@@ -84,6 +111,7 @@ export async function expectMoneyInvariants(db: Client, tenantIds: string[], tim
   await waitFor('reservations released', async () => (await heldReservations(db, tenantIds)).length === 0, Math.min(timeoutMs, 10_000), 100).catch(() => undefined);
   const problems = {
     balance_is_not_the_ledger: await balanceLedgerMismatches(db, tenantIds),
+    balance_after_is_not_the_running_sum: await balanceAfterMismatches(db, tenantIds),
     reservations_held: await heldReservations(db, tenantIds),
     rollups_are_not_the_ledger: await rollupLedgerMismatches(db, tenantIds),
     events_not_charged_once: await eventsWithoutExactlyOneCharge(db, tenantIds),

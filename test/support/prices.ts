@@ -1,5 +1,5 @@
-import { Client } from 'pg';
 import { CatalogService } from '../../src/catalog/catalog.service';
+import { openDb } from './db';
 import type { TestApp } from './harness';
 
 export interface SeedPrice {
@@ -16,8 +16,7 @@ export interface SeedPrice {
  * API refuses an effective_from in the past. Repeating the same version is a no-op.
  */
 export async function seedPrice(databaseUrl: string, model: string, price: SeedPrice, app?: TestApp): Promise<void> {
-  const db = new Client({ connectionString: databaseUrl });
-  await db.connect();
+  const db = await openDb(databaseUrl);
   try {
     await db.query(
       `INSERT INTO models (id, provider, upstream_model) VALUES ($1, $2, $3)

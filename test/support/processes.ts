@@ -83,7 +83,10 @@ export function spawnService(env: Record<string, string>): Service {
 export async function stopService(s: Service) {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return s.exited;
   s.child.kill('SIGTERM');
-  const done = await Promise.race([s.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+  // The grace timer is cleared once the child is gone: left pending, it kept Jest alive for up to 10 s.
+  let grace: NodeJS.Timeout | undefined;
+  const done = await Promise.race([s.exited.then(() => true), new Promise<boolean>((r) => (grace = setTimeout(() => r(false), 10_000)))]);
+  clearTimeout(grace);
   if (!done) s.child.kill('SIGKILL');
   return s.exited;
 }
