@@ -39,7 +39,7 @@ const MUTATIONS = [
   },
   {
     name: 'balance_after = the balance before the charge',
-    file: 'src/metering/charge-plan.ts',
+    file: 'src/billing/charge-plan.ts',
     patches: [
       [
         'charges[i].balanceAfter = formatAmount(after);\n    after = after.add(charges[i].charge.total);',
