@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../common/errors';
+import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
@@ -50,8 +51,7 @@ interface PendingAdmission {
 @Injectable()
 export class ReservationsService {
   private readonly logger = new Logger(ReservationsService.name);
-  private pending: PendingAdmission[] = [];
-  private scheduled = false;
+  private readonly batch = new TickBatch<PendingAdmission>((batch) => this.flush(batch));
 
   constructor(
     private readonly prisma: PrismaService,
@@ -67,23 +67,17 @@ export class ReservationsService {
    */
   admit(admission: Admission): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ admission, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.batch.push({ admission, resolve, reject });
     });
   }
 
-  private flush() {
-    this.scheduled = false;
+  private flush(batch: PendingAdmission[]) {
     const byTenant = new Map<string, PendingAdmission[]>();
-    for (const p of this.pending) {
+    for (const p of batch) {
       const group = byTenant.get(p.admission.tenantId);
       if (group) group.push(p);
       else byTenant.set(p.admission.tenantId, [p]);
     }
-    this.pending = [];
     for (const [tenantId, group] of byTenant) void this.admitGroup(tenantId, group);
   }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isPermanentDbError } from '../common/db-errors';
+import { TickBatch } from '../common/tick-batch';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import type { FinalUsage } from './usage-event';
@@ -42,8 +43,7 @@ const MAX_BATCH = 256;
 @Injectable()
 export class OutboxWriter {
   private readonly logger = new Logger(OutboxWriter.name);
-  private pending: Pending[] = [];
-  private scheduled = false;
+  private readonly batch = new TickBatch<Pending>((batch) => this.flush(batch), MAX_BATCH);
 
   constructor(
     private readonly prisma: PrismaService,
@@ -53,12 +53,7 @@ export class OutboxWriter {
   /** Resolves true when this call finished the event, false when it was already finished (e.g. interrupted). */
   write(response: ResponseRow | null, usage: FinalUsage): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ response, usage, resolve, reject });
-      if (this.pending.length >= MAX_BATCH) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.batch.push({ response, usage, resolve, reject });
     });
   }
 
@@ -69,11 +64,7 @@ export class OutboxWriter {
     }
   }
 
-  private flush() {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (!batch.length) return;
+  private flush(batch: Pending[]) {
     void this.insert(batch).then(
       (finished) => batch.forEach((p) => p.resolve(finished.has(p.usage.usageEventId))),
       async (err) => {

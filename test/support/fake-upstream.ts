@@ -1,5 +1,5 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 /**
  * A fake OpenAI-compatible upstream (POST /v1/responses, plain and SSE) on 127.0.0.1:0, for
@@ -180,7 +180,6 @@ async function streamItem(send: Send, item: any, output_index: number, deltas: n
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   let behaviour: FakeBehaviour = { ...FAKE_DEFAULTS };
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   let counter = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -277,23 +276,13 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       else res.destroy();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url,
     requests,
     set(next) {
       behaviour = { ...FAKE_DEFAULTS, ...next };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

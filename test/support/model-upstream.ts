@@ -1,5 +1,5 @@
 import { createServer, IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 /**
  * An OpenAI-compatible upstream (POST /v1/responses, plain and SSE) on 127.0.0.1:0 that decides
@@ -105,7 +105,6 @@ function streamEvents(response: any, answer: Answer): any[] {
 export async function startModelUpstream(initial: Partial<ModelUpstreamOptions> = {}): Promise<ModelUpstream> {
   let options: ModelUpstreamOptions = { toolArguments: {}, structured: {}, ...initial };
   const requests: ReceivedRequest[] = [];
-  const sockets = new Set<Socket>();
   let counter = 0;
 
   const server = createServer(async (req, res) => {
@@ -143,22 +142,13 @@ export async function startModelUpstream(initial: Partial<ModelUpstreamOptions> 
     for (const event of streamEvents(response, answer)) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     res.end();
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url,
     requests,
     set(next) {
       options = { ...options, ...next };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -1,0 +1,34 @@
+import { TickBatch } from './tick-batch';
+
+const nextTurn = () => new Promise((r) => setImmediate(r));
+
+describe('TickBatch', () => {
+  it('hands over everything pushed in one turn as one batch, and the next turn as another', async () => {
+    const batches: number[][] = [];
+    const batch = new TickBatch<number>((b) => batches.push(b));
+    batch.push(1);
+    batch.push(2);
+    expect(batches).toEqual([]);
+    await nextTurn();
+    batch.push(3);
+    await nextTurn();
+    expect(batches).toEqual([[1, 2], [3]]);
+  });
+
+  it('hands over a full batch at once', async () => {
+    const batches: number[][] = [];
+    const batch = new TickBatch<number>((b) => batches.push(b), 2);
+    [1, 2, 3].forEach((n) => batch.push(n));
+    expect(batches).toEqual([[1, 2]]);
+    await nextTurn();
+    expect(batches).toEqual([[1, 2], [3]]);
+  });
+
+  it('never hands over an empty batch', async () => {
+    const batches: number[][] = [];
+    const batch = new TickBatch<number>((b) => batches.push(b), 1);
+    batch.push(1);
+    await nextTurn();
+    expect(batches).toEqual([[1]]);
+  });
+});
