@@ -23,9 +23,6 @@ const common = {
 
 module.exports = {
   testTimeout: 30000,
-  // Safety net for CI: a connection some suite leaves closing (a Redis client retrying a dead port,
-  // an upstream pool's grace period) must not keep the run alive after every test has finished.
-  forceExit: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
