@@ -1,21 +1,10 @@
 import { promptTokens } from '../src/providers/tokenizer';
+import { scrambled } from './support/scrambled-text';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
 
 const MIB = 1024 * 1024;
 /** Longest time between two /health answers polled every 50 ms: generous for a loaded 2-core CI machine (counting inline stalled it for seconds). */
 const HEALTH_MAX_MS = 500;
-
-/** Deterministic pseudo-random text over `alphabet` (no repetition for the BPE cache to hide). */
-function scrambled(length: number, alphabet: string, seed: number): string {
-  const chars = [...alphabet];
-  let x = seed;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out += chars[(x >>> 8) % chars.length];
-  }
-  return out;
-}
 
 /** Long runs of every kind the pre-tokenizer keeps as one piece, about 2 MiB of UTF-8 in all. */
 function mixedLongRuns(): string {

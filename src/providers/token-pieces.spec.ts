@@ -1,21 +1,10 @@
 import { clearMergeCache, countTokens as libraryCount, decode, encode } from 'gpt-tokenizer';
+import { scrambled } from '../../test/support/scrambled-text';
 import { countingSegments, MAX_PIECE_CHARS } from './token-pieces';
 import { countTokens, encodeTokens, hasMoreTokensThan, MAX_TOKEN_BYTES } from './tokenizer';
 
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 const KIB = 1024;
-
-/** Deterministic text over `alphabet` with no repetition for the BPE's cache to hide. */
-function scrambled(length: number, alphabet: string, seed = 1): string {
-  const chars = [...alphabet];
-  let x = seed;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out += chars[(x >>> 8) % chars.length];
-  }
-  return out;
-}
 
 const ORDINARY: Record<string, string> = {
   prose:
