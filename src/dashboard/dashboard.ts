@@ -27,7 +27,7 @@ export function setupDashboard(app: NestFastifyApplication, root = DASHBOARD_DIR
     });
     const index = async (_req: unknown, reply: any) => {
       if (!existsSync(join(root, 'index.html'))) return reply.status(notBuilt.status).send(notBuilt.toBody());
-      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+      return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
     };
     scope.get(DASHBOARD_PATH, index);
     scope.get(`${DASHBOARD_PATH}/*`, async (req, reply) => {
