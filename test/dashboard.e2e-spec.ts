@@ -9,7 +9,8 @@ type Tenant = { tenantId: string; key: string; keyId: string };
 async function chartStrokePixels(page: Page): Promise<number> {
   const canvas = page.locator('[data-testid="usage-chart"] canvas').first();
   await canvas.waitFor();
-  return canvas.evaluate((el: HTMLCanvasElement) => {
+  // The callback runs in the browser; this project's lib has no DOM types.
+  return canvas.evaluate((el: any) => {
     const { data } = el.getContext('2d')!.getImageData(0, 0, el.width, el.height);
     let n = 0;
     for (let i = 0; i < data.length; i += 4) {
@@ -92,7 +93,7 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     const expected = (await http(t.baseUrl, 'GET', '/admin/tenants', { token: 'not-the-admin-token-at-all' })).body.error.message;
     await expect(page.getByRole('alert').textContent()).resolves.toBe(expected);
     await expect(page.getByLabel('Admin token or API key').isVisible()).resolves.toBe(true);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
   });
 
   it('admin login: the overview draws cost per day, and tenants show exact balances; sign out forgets the token', async () => {
@@ -118,7 +119,7 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token or API key').waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
     await page.reload();
     await page.getByLabel('Admin token or API key').waitFor();
   });
@@ -169,7 +170,10 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     const { page } = watched;
     await login(page, t.env.ADMIN_TOKEN!, `/tenants/${rich.tenantId}`);
     await page.getByRole('button', { name: 'Create invoice' }).click();
-    const row = page.locator('tr[data-invoice]').first();
+    // The form's default period is this month (last month's invoice is already listed).
+    const now = new Date();
+    const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10);
+    const row = page.locator('tr[data-invoice]', { hasText: `${thisMonth} →` });
     await row.getByText('ready').waitFor();
     const invoice = (await t.admin('GET', `/admin/invoices/${await row.getAttribute('data-invoice')}`)).body;
     await expect(row.locator('.amount').first().textContent()).resolves.toBe(invoice.total);
@@ -204,7 +208,7 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     expect(text).not.toContain(OTHER_CREDITS);
     expect(urls.filter((u) => u.startsWith('/admin'))).toEqual([]);
     // Narrow window: nothing wider than the viewport but the scrollable tables.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   });
 
   it('models, webhooks, dead letters and the audit log open from the menu with their content', async () => {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { onLinkClick, useRoute } from './router';
 import { clearToken, roleOf, savedToken } from './session';
 import { Audit } from './views/Audit';
@@ -46,6 +46,12 @@ export function App() {
     addEventListener('click', onLinkClick);
     return () => removeEventListener('click', onLinkClick);
   }, []);
+  // A new page moves the focus to its content, as a page load would (screen readers announce it).
+  const firstRoute = useRef(true);
+  useEffect(() => {
+    if (firstRoute.current) firstRoute.current = false;
+    else document.getElementById('main')?.focus();
+  }, [route]);
   if (!token) return <Login onLogin={() => setToken(savedToken())} />;
   const role = roleOf(token);
   const logout = () => {

@@ -22,7 +22,7 @@ export function UsageChart({ days, series, title }: { days: string[]; series: Ch
         height: 240,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-        axes: [{}, { values: (_u, ticks) => ticks.map((v) => `$${v.toPrecision(3)}`), size: 70 }],
+        axes: [{}, { values: (_u, ticks) => ticks.map((v) => (v === 0 ? '0' : v.toPrecision(2))), size: 80 }],
         series: [
           { label: 'day', value: (_u, v) => (v === null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
           ...series.map((s, i) => ({

@@ -58,7 +58,17 @@ function UsageByModel({ report, days }: { report: UsageReport; days: string[] })
 
 const KEY_LABELS: Record<string, string> = { day: 'Day', model: 'Model', tenant_id: 'Tenant' };
 
-export function UsageTable({ rows, totals, keys, label }: { rows: UsageRow[]; totals?: UsageRow; keys: Array<keyof UsageRow>; label?: (row: UsageRow) => string }) {
+interface TableProps {
+  rows: UsageRow[];
+  totals?: UsageRow;
+  keys: Array<keyof UsageRow>;
+  /** The first key's cell text (a tenant's name for its id). */
+  label?: (row: UsageRow) => string;
+  /** Without the cached and reasoning columns. */
+  compact?: boolean;
+}
+
+export function UsageTable({ rows, totals, keys, label, compact }: TableProps) {
   return (
     <div class="table-wrap" tabIndex={0} aria-label="Usage table">
       <table>
@@ -69,12 +79,12 @@ export function UsageTable({ rows, totals, keys, label }: { rows: UsageRow[]; to
                 {KEY_LABELS[k] ?? k}
               </th>
             ))}
+            <th scope="col" class="num">Cost (USD)</th>
             <th scope="col" class="num">Requests</th>
             <th scope="col" class="num">Input tokens</th>
-            <th scope="col" class="num">Cached</th>
+            {!compact && <th scope="col" class="num">Cached</th>}
             <th scope="col" class="num">Output tokens</th>
-            <th scope="col" class="num">Reasoning</th>
-            <th scope="col" class="num">Cost (USD)</th>
+            {!compact && <th scope="col" class="num">Reasoning</th>}
           </tr>
         </thead>
         <tbody>
@@ -83,7 +93,7 @@ export function UsageTable({ rows, totals, keys, label }: { rows: UsageRow[]; to
               {keys.map((k, j) => (
                 <td key={k}>{j === 0 && label ? label(r) : String(r[k] ?? '')}</td>
               ))}
-              <UsageCells row={r} />
+              <UsageCells row={r} compact={compact} />
             </tr>
           ))}
         </tbody>
@@ -93,7 +103,7 @@ export function UsageTable({ rows, totals, keys, label }: { rows: UsageRow[]; to
               <th scope="row" colSpan={keys.length}>
                 Total
               </th>
-              <UsageCells row={totals} />
+              <UsageCells row={totals} compact={compact} />
             </tr>
           </tfoot>
         )}
@@ -102,15 +112,15 @@ export function UsageTable({ rows, totals, keys, label }: { rows: UsageRow[]; to
   );
 }
 
-const UsageCells = ({ row }: { row: UsageRow }) => (
+const UsageCells = ({ row, compact }: { row: UsageRow; compact?: boolean }) => (
   <>
-    <td class="num">{row.requests}</td>
-    <td class="num">{row.input_tokens}</td>
-    <td class="num">{row.cached_tokens}</td>
-    <td class="num">{row.output_tokens}</td>
-    <td class="num">{row.reasoning_tokens}</td>
     <td class="num">
       <Amount value={row.cost} />
     </td>
+    <td class="num">{row.requests}</td>
+    <td class="num">{row.input_tokens}</td>
+    {!compact && <td class="num">{row.cached_tokens}</td>}
+    <td class="num">{row.output_tokens}</td>
+    {!compact && <td class="num">{row.reasoning_tokens}</td>}
   </>
 );

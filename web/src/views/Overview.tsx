@@ -38,14 +38,14 @@ export function Overview() {
               <section aria-labelledby="top-tenants">
                 <h2 id="top-tenants">Top tenants</h2>
                 {r.tenants.data.length ? (
-                  <UsageTable rows={byCost(r.tenants.data)} keys={['tenant_id']} label={(row) => r.names.get(row.tenant_id!) ?? row.tenant_id!} />
+                  <UsageTable rows={byCost(r.tenants.data)} keys={['tenant_id']} compact label={(row) => r.names.get(row.tenant_id!) ?? row.tenant_id!} />
                 ) : (
                   <Empty>No usage in this period.</Empty>
                 )}
               </section>
               <section aria-labelledby="top-models">
                 <h2 id="top-models">Top models</h2>
-                {r.models.data.length ? <UsageTable rows={byCost(r.models.data)} keys={['model']} /> : <Empty>No usage in this period.</Empty>}
+                {r.models.data.length ? <UsageTable rows={byCost(r.models.data)} keys={['model']} compact /> : <Empty>No usage in this period.</Empty>}
               </section>
             </div>
           </>
