@@ -96,6 +96,15 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
   });
 
+  it("a wrong API key shows the tenant API's message", async () => {
+    allowed = [/http 401: GET .*\/v1\/balance$/, /console: Failed to load resource: .* 401/];
+    const { page } = watched;
+    await login(page, 'sk-tg-this-key-does-not-exist');
+    const expected = (await http(t.baseUrl, 'GET', '/v1/balance', { token: 'sk-tg-this-key-does-not-exist' })).body.error.message;
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(expected);
+    expect(expected).toMatch(/^Incorrect API key provided/);
+  });
+
   it('admin login: the overview draws cost per day, and tenants show exact balances; sign out forgets the token', async () => {
     const { page } = watched;
     await login(page, t.env.ADMIN_TOKEN!);
@@ -221,6 +230,16 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     await page.getByRole('cell', { name: SEED_MODEL, exact: true }).waitFor();
     await page.getByRole('button', { name: 'Price versions' }).first().click();
     await page.getByRole('heading', { name: /^Price versions of/ }).waitFor();
+    const model = `browser-model-${Date.now()}`;
+    await page.getByText('Add a model or a price version').click();
+    await page.getByLabel('Model', { exact: true }).fill(model);
+    await page.getByLabel('Input price', { exact: true }).fill('0.123456789');
+    await page.getByLabel('Output price').fill('0.4');
+    await page.getByRole('button', { name: 'Save price' }).click();
+    await page.getByRole('heading', { name: `Price versions of ${model}` }).waitFor();
+    await page.getByRole('cell', { name: '0.123456789', exact: true }).first().waitFor();
+    const models = (await t.admin('GET', '/admin/models')).body.data;
+    expect(models.find((m: any) => m.model === model)?.price).toMatchObject({ input_price: '0.123456789', cached_input_price: '0.0123456789', output_price: '0.4' });
     await nav.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
     await page.locator('main').getByText(/no webhooks API yet|No webhooks|Deliveries/).first().waitFor();

@@ -120,6 +120,13 @@ describe('invoice reads: GET /admin/invoices, and a tenant\'s own /v1/invoices',
     expect((await tenantGet('sk-nope', '/v1/invoices')).status).toBe(401);
   });
 
+  it('the OpenAPI document has the new routes', async () => {
+    const doc = (await http(t.baseUrl, 'GET', '/docs/openapi.json')).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/admin/invoices', '/v1/invoices', '/v1/invoices/{id}', '/v1/invoices/{id}/export']));
+    expect(doc.paths['/admin/invoices'].get.parameters.map((p: any) => p.name).sort()).toEqual(['after', 'limit', 'status', 'tenant_id']);
+    expect(doc.paths['/v1/invoices'].get.parameters.map((p: any) => p.name).sort()).toEqual(['after', 'limit', 'status']);
+  });
+
   it('tenant: no route to create or change an invoice', async () => {
     const post = await http(t.baseUrl, 'POST', '/v1/invoices', { token: a.key, body: { period_start: '2025-01-01T00:00:00Z', period_end: '2025-02-01T00:00:00Z' } });
     expect(post.status).toBe(404);

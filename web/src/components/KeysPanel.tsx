@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, get } from '../api';
 import { Amount } from './Amount';
-import { KeyForm, keyBody } from './KeyForm';
+import { keyBody } from '../key-body';
+import { KeyForm } from './KeyForm';
 import { Empty, ErrorMessage, Show } from './Status';
 import { useAction } from './useAction';
 import { useLoad } from './useLoad';

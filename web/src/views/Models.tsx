@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get } from '../api';
 import { Amount } from '../components/Amount';
+import { PriceForm } from '../components/PriceForm';
 import { Empty, Show } from '../components/Status';
 import { useLoad } from '../components/useLoad';
 
@@ -27,6 +28,12 @@ export function Models() {
     <>
       <h1>Models and prices</h1>
       <p class="muted">Prices in USD per 1,000,000 tokens.</p>
+      <PriceForm
+        onSaved={(model) => {
+          state.reload();
+          setOpen(model);
+        }}
+      />
       <Show state={state}>
         {({ data }) =>
           data.length ? (
@@ -67,13 +74,13 @@ export function Models() {
           )
         }
       </Show>
-      {open && <PriceHistory model={open} />}
+      {open && <PriceHistory model={open} revision={state.data} />}
     </>
   );
 }
 
-function PriceHistory({ model }: { model: string }) {
-  const state = useLoad(() => get<{ data: PriceVersion[] }>(`/admin/models/${encodeURIComponent(model)}/prices`), [model]);
+function PriceHistory({ model, revision }: { model: string; revision: unknown }) {
+  const state = useLoad(() => get<{ data: PriceVersion[] }>(`/admin/models/${encodeURIComponent(model)}/prices`), [model, revision]);
   return (
     <section aria-labelledby="price-history">
       <h2 id="price-history">Price versions of {model}</h2>

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
-import { get } from '../api';
+import { api, get } from '../api';
 import { Empty, ErrorMessage, Show } from '../components/Status';
+import { useAction } from '../components/useAction';
 import { useLoad } from '../components/useLoad';
+import { WebhookForm } from '../components/WebhookForm';
 
 interface Webhook {
   id: string;
@@ -38,6 +40,7 @@ export function Webhooks() {
   return (
     <>
       <h1>Webhooks</h1>
+      <WebhookForm onCreated={state.reload} />
       <Show state={state}>
         {({ data }) =>
           data.length ? (
@@ -48,9 +51,12 @@ export function Webhooks() {
                   <div class="muted">
                     {w.events.join(', ')} · {w.tenant_id ? `tenant ${w.tenant_id}` : 'all tenants'}
                   </div>
-                  <button type="button" aria-expanded={open === w.id} onClick={() => setOpen(open === w.id ? null : w.id)}>
-                    Deliveries
-                  </button>
+                  <div class="actions">
+                    <button type="button" aria-expanded={open === w.id} onClick={() => setOpen(open === w.id ? null : w.id)}>
+                      Deliveries
+                    </button>
+                    <RemoveWebhook webhook={w} onRemoved={state.reload} />
+                  </div>
                   {open === w.id && <Deliveries webhookId={w.id} />}
                 </li>
               ))}
@@ -61,6 +67,29 @@ export function Webhooks() {
         }
       </Show>
     </>
+  );
+}
+
+function RemoveWebhook({ webhook, onRemoved }: { webhook: Webhook; onRemoved: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const action = useAction();
+  const remove = async () => {
+    if (await action.run(() => api('DELETE', `/admin/webhooks/${webhook.id}`))) onRemoved();
+  };
+  return confirming ? (
+    <>
+      <button type="button" class="danger" disabled={action.busy} onClick={() => void remove()} aria-label={`Confirm removing ${webhook.url}`}>
+        Confirm remove
+      </button>
+      <button type="button" onClick={() => setConfirming(false)}>
+        Cancel
+      </button>
+      <ErrorMessage error={action.error} />
+    </>
+  ) : (
+    <button type="button" class="danger" onClick={() => setConfirming(true)} aria-label={`Remove ${webhook.url}`}>
+      Remove
+    </button>
   );
 }
 
