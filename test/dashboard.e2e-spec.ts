@@ -156,10 +156,13 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     expect((await t.admin('GET', `/admin/tenants/${tenantId}`)).body.status).toBe('suspended');
   });
 
-  it('creates a key (shown once, and it works) and revokes it (refused from then on)', async () => {
+  it('creates a key (shown once, and it works) and revokes it (refused from then on), in a 375px window', async () => {
     const { page } = watched;
+    await page.setViewportSize({ width: 375, height: 800 });
     await login(page, t.env.ADMIN_TOKEN!, `/tenants/${other.tenantId}`);
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByText('Cost per day by model (USD)').waitFor();
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await page.getByText('Create a key').click();
     await page.locator('#new-key-name').fill('from the browser');
     await page.getByRole('button', { name: 'Create key' }).click();
