@@ -12,6 +12,7 @@ import { createRootLogger, PinoNestLogger } from './common/logger';
 import { OpenAiErrorFilter } from './common/openai-error.filter';
 import { apiValidationPipe } from './common/validation';
 import { Env } from './config/env';
+import { setupDashboard } from './dashboard/dashboard';
 import { setupOpenApi } from './docs/openapi';
 import { setupQueueBoard } from './queues/queue-board';
 import { MetricsService } from './metrics/metrics.service';
@@ -56,6 +57,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   auditFailedAdminAuth(app);
   setupOpenApi(app);
   setupQueueBoard(app);
+  setupDashboard(app);
   app.useGlobalFilters(new OpenAiErrorFilter());
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();

@@ -1,19 +1,25 @@
 import { Body, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import { AdminController } from '../admin/admin-controller';
 import type { FastifyReply } from 'fastify';
-import { invalidValue } from '../common/errors';
-import { CONTENT_TYPES, EXPORT_FORMATS, ExportFormat, invoiceCsv, invoiceJson, invoicePdf } from './invoice-export';
+import { exportInvoice, parseExportFormat } from './invoice-export-reply';
+import { AdminInvoicesQueryDto } from './invoice-list.dto';
+import { InvoiceListService } from './invoice-list.service';
 import { CreateInvoiceDto } from './invoice.dto';
-import { invoiceNotReady, InvoicesService, presentInvoice } from './invoices.service';
+import { InvoicesService, presentInvoice } from './invoices.service';
 import { parsePeriod } from './period';
 
 @AdminController('admin/invoices', 'invoices')
 export class InvoicesController {
-  constructor(private readonly invoices: InvoicesService) {}
+  constructor(
+    private readonly invoices: InvoicesService,
+    private readonly listing: InvoiceListService,
+  ) {}
 
   /** 202 {id, status}: queued, or the existing invoice of this tenant and period. */
   @Post()
   @HttpCode(202)
+  @ApiOperation({ summary: "Queue a tenant's invoice for a period (or get the existing one)" })
   async create(@Body() dto: CreateInvoiceDto) {
     const period = parsePeriod(dto.period_start, dto.period_end);
     const { invoice, created } = await this.invoices.request(dto.tenant_id, period, 'admin');
@@ -28,27 +34,22 @@ export class InvoicesController {
     };
   }
 
+  @Get()
+  @ApiOperation({ summary: 'List invoices, newest first (?tenant_id&status&limit&after)' })
+  list(@Query() query: AdminInvoicesQueryDto) {
+    return this.listing.list({ tenantId: query.tenant_id, status: query.status, limit: query.limit, after: query.after });
+  }
+
   @Get(':id')
+  @ApiOperation({ summary: 'One invoice with its lines' })
   async get(@Param('id') id: string) {
     return presentInvoice(await this.invoices.find(id));
   }
 
-  /** The file (json, csv or pdf); 409 until the invoice is ready. */
   @Get(':id/export')
+  @ApiOperation({ summary: 'The invoice file (?format=json|csv|pdf); 409 until it is ready' })
   async export(@Param('id') id: string, @Query('format') format: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const fmt = (format ?? 'json') as ExportFormat;
-    if (typeof fmt !== 'string' || !EXPORT_FORMATS.includes(fmt)) {
-      throw invalidValue('format', `'format' must be one of: ${EXPORT_FORMATS.join(', ')}.`);
-    }
-    const invoice = await this.invoices.find(id);
-    if (invoice.status !== 'ready') throw invoiceNotReady(invoice.id, invoice.status);
-    const doc = { ...presentInvoice(invoice), tenant_name: invoice.tenant.name };
-    const period = `${doc.period_start.slice(0, 10)}_${doc.period_end.slice(0, 10)}`;
-    reply
-      .header('content-type', CONTENT_TYPES[fmt])
-      .header('content-disposition', `attachment; filename="invoice-${invoice.id}-${period}.${fmt}"`);
-    if (fmt === 'pdf') return invoicePdf(doc);
-    if (fmt === 'csv') return invoiceCsv(doc);
-    return invoiceJson(doc);
+    const fmt = parseExportFormat(format);
+    return exportInvoice(await this.invoices.find(id), fmt, reply);
   }
 }

@@ -4,18 +4,20 @@ import { AuthModule } from '../auth/auth.module';
 import { QueuesModule } from '../queues/queues.module';
 import { InvoiceScheduler } from './invoice-scheduler.service';
 import { InvoiceProcessor } from './invoice.processor';
+import { InvoiceListService } from './invoice-list.service';
 import { InvoicesController } from './invoices.controller';
 import { InvoicesService } from './invoices.service';
+import { TenantInvoicesController } from './tenant-invoices.controller';
 
-/** Invoices: the admin API everywhere; the build worker, monthly schedule and sweep where ROLE runs workers. */
+/** Invoices: the admin API and the tenants' read-only one everywhere; the build worker, monthly schedule and sweep where ROLE runs workers. */
 @Module({})
 export class InvoicesModule {
   static register(runWorkers: boolean): DynamicModule {
     return {
       module: InvoicesModule,
       imports: [QueuesModule, AuthModule, AuditModule],
-      controllers: [InvoicesController],
-      providers: [InvoicesService, ...(runWorkers ? [InvoiceProcessor, InvoiceScheduler] : [])],
+      controllers: [InvoicesController, TenantInvoicesController],
+      providers: [InvoicesService, InvoiceListService, ...(runWorkers ? [InvoiceProcessor, InvoiceScheduler] : [])],
       exports: [InvoicesService],
     };
   }

@@ -137,10 +137,11 @@ export class InvoicesService {
     return stale.length + early.length;
   }
 
-  async find(id: string): Promise<InvoiceWithLines> {
+  /** The invoice; with `tenantId`, only that tenant's (another tenant's id is a 404). */
+  async find(id: string, tenantId?: string): Promise<InvoiceWithLines> {
     const invoice = isUuid(id)
-      ? await this.prisma.invoice.findUnique({
-          where: { id },
+      ? await this.prisma.invoice.findFirst({
+          where: { id, ...(tenantId !== undefined ? { tenantId } : {}) },
           include: { lines: { orderBy: { position: 'asc' } }, tenant: { select: { name: true } } },
         })
       : null;
