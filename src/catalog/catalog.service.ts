@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma/prisma.service';
+import { BoundedCache } from './bounded-cache';
 
 export interface CatalogModel {
   id: string;
@@ -29,7 +30,7 @@ const TENANT_PRICE_CACHE_MAX = 10_000;
 
 interface CachedModel {
   model: CatalogModel;
-  /** Every price version of the model, newest effective_from first. */
+  /** Every model-wide price version of the model, newest effective_from first. */
   versions: PriceVersion[];
 }
 
@@ -38,7 +39,7 @@ interface CachedModel {
 export class CatalogService {
   private readonly models = new Map<string, { entry: CachedModel | null; expires: number }>();
   /** A tenant's own versions of a model (newest effective_from first), by tenantPriceKey. */
-  private readonly tenantPrices = new Map<string, { versions: PriceVersion[]; expires: number }>();
+  private readonly tenantPrices = new BoundedCache<string, PriceVersion[]>(TENANT_PRICE_CACHE_MAX, MODEL_CACHE_MS);
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -73,15 +74,11 @@ export class CatalogService {
 
   private async tenantVersions(tenantId: string, modelId: string): Promise<PriceVersion[]> {
     const key = tenantPriceKey(tenantId, modelId);
-    const now = Date.now();
     const hit = this.tenantPrices.get(key);
-    if (hit && hit.expires > now) return hit.versions;
+    if (hit) return hit;
     const rows = await this.prisma.price.findMany({ where: { tenantId, modelId }, orderBy: { effectiveFrom: 'desc' } });
-    // Re-inserted so the Map's order is oldest-fetched first, which is what gets evicted.
-    this.tenantPrices.delete(key);
-    if (this.tenantPrices.size >= TENANT_PRICE_CACHE_MAX) this.tenantPrices.delete(this.tenantPrices.keys().next().value!);
     const versions = rows.map(toPriceVersion);
-    this.tenantPrices.set(key, { versions, expires: now + MODEL_CACHE_MS });
+    this.tenantPrices.set(key, versions);
     return versions;
   }
 
@@ -93,11 +90,6 @@ export class CatalogService {
       this.models.clear();
       this.tenantPrices.clear();
     }
-  }
-
-  /** How many tenant price books are cached (bounded by TENANT_PRICE_CACHE_MAX). */
-  get cachedTenantPriceBooks(): number {
-    return this.tenantPrices.size;
   }
 
   /** The model-wide price version in force at `at`: the latest effective_from <= at. */
