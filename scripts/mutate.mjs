@@ -16,6 +16,7 @@ const currentPrice = (row) =>
 const MEDIUM_CHARGING = ['medium', 'test/medium/charging.medium-spec.ts'];
 const METERING = ['e2e', 'test/metering.e2e-spec.ts'];
 const INVOICES = ['e2e', 'test/invoices.e2e-spec.ts'];
+const RECEIPTS = ['e2e', 'test/receipts.e2e-spec.ts'];
 
 /** name, file, [search, replace] pairs, and the test files (by Jest project) that must fail. */
 const MUTATIONS = [
@@ -62,6 +63,24 @@ const MUTATIONS = [
       ['Prisma.sql`sum(-l.amount) AS cost`', `Prisma.sql\`sum(-l.amount * 0 + ${currentPrice('e')}) AS cost\``],
     ],
     tests: [['medium', 'test/medium/reports-invoices.medium-spec.ts'], ['e2e', 'test/reports.e2e-spec.ts']],
+  },
+  {
+    name: 'receipt from the raw usage, not the billable usage held to the bounds',
+    file: 'src/responses/responses.service.ts',
+    patches: [['costReceipt(bounded.billable,', 'costReceipt(usage,']],
+    tests: [RECEIPTS],
+  },
+  {
+    name: "tenant's own price ignored at admission",
+    file: 'src/catalog/catalog.service.ts',
+    patches: [['price: inForce(own) ?? inForce(entry.versions)', 'price: inForce(entry.versions)']],
+    tests: [RECEIPTS],
+  },
+  {
+    name: 'price version fixed at admission ignored by the worker (charged at the version in force at requested_at)',
+    file: 'src/billing/charge-plan.ts',
+    patches: [['  if (event.priceId) {\n', "  if (event.priceId === 'ignored') {\n"]],
+    tests: [RECEIPTS, MEDIUM_CHARGING],
   },
   {
     name: 'charged-once re-check removed',

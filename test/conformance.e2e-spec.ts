@@ -51,7 +51,9 @@ describe('conformance with the OpenAI OpenAPI document', () => {
     expect(() => expectStreamConforms([{ data: added }])).toThrow(/part must have required property 'logprobs'/);
     expect(() => expectStreamConforms([{ data: { ...added, part: { ...part, logprobs: [] }, sequence_number: 1 } }])).toThrow(/sequence_number 1, expected 0/);
     // Vendor extras are allowed; a misspelt OpenAI field is not.
-    expect(violations('ResponseUsage', { ...usage, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, cost: '0.1' })).toBe('');
+    const receipt = { cost: '0.1', cost_details: { input: '0.1', cached_input: '0', output: '0', reasoning: '0', price_id: 'p' } };
+    expect(violations('ResponseUsage', { ...usage, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, ...receipt })).toBe('');
+    expect(violations('CompletionUsage', { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, ...receipt })).toBe('');
   });
 
   describe('/v1/responses on the simulated model', () => {

@@ -101,6 +101,9 @@ describe('upstream provider (type "openai") through Tollgate', () => {
         output_tokens: 321,
         output_tokens_details: { reasoning_tokens: 0 },
         total_tokens: 381,
+        // (12 x 0.25 + 48 x 0.025 + 321 x 2) / 1e6, worked by hand
+        cost: '0.0006462',
+        cost_details: { input: '0.000003', cached_input: '0.0000012', output: '0.000642', reasoning: '0', price_id: expect.any(String) },
       });
 
       expect(calls).toHaveLength(1);

@@ -8,13 +8,15 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { AdminModelsController } from './models.controller';
 import { ModelsService } from './models.service';
+import { TenantPricesController } from './tenant-prices.controller';
+import { TenantPricesService } from './tenant-prices.service';
 import { TenantsController } from './tenants.controller';
 import { TenantsService } from './tenants.service';
 
-/** The admin API (/admin/*, AdminGuard): tenants, credits and ledger, API keys, models and prices. */
+/** The admin API (/admin/*, AdminGuard): tenants, credits and ledger, API keys, models and prices, tenants' price books. */
 @Module({
   imports: [BillingModule, CatalogModule, ProvidersModule, AuthModule, AuditModule],
-  controllers: [TenantsController, ApiKeysController, AdminModelsController],
-  providers: [TenantsService, ApiKeysService, ModelsService],
+  controllers: [TenantsController, TenantPricesController, ApiKeysController, AdminModelsController],
+  providers: [TenantsService, TenantPricesService, ApiKeysService, ModelsService],
 })
 export class AdminModule {}

@@ -3,7 +3,7 @@ import { isUniqueViolation } from '../billing/ledger.service';
 import { compareAmounts, defaultCachedInputPrice } from '../billing/money';
 import { CatalogService } from '../catalog/catalog.service';
 import { ApiError, invalidValue, notFound } from '../common/errors';
-import type { Price } from '../generated/prisma/client';
+import type { Price, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import { ProvidersService } from '../providers/providers.service';
 import type { PutModelDto } from './dto/model.dto';
@@ -43,6 +43,45 @@ export const samePrices = (p: Pick<Price, 'inputPrice' | 'cachedInputPrice' | 'o
 const MIN_TIME = Date.UTC(1970, 0, 1);
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
+/** The prices of a PUT body; the cached-input price defaults to 10% of the input price. */
+export const resolvePrices = (dto: { input_price: string; cached_input_price?: string; output_price: string }): ResolvedPrices => ({
+  input: dto.input_price,
+  cachedInput: dto.cached_input_price ?? defaultCachedInputPrice(dto.input_price),
+  output: dto.output_price,
+});
+
+/** A PUT's effective_from (default: now); its not-in-the-past check is addPriceVersion's. */
+export function parseEffectiveFrom(value: string | null | undefined, requestedAt: number): Date {
+  const effectiveFrom = value !== undefined && value !== null ? new Date(value) : new Date(requestedAt);
+  if (Number.isNaN(effectiveFrom.getTime()) || effectiveFrom.getTime() < MIN_TIME || effectiveFrom.getTime() > MAX_TIME) {
+    throw invalidValue('effective_from', `'effective_from' must be an ISO 8601 time between 1970 and 9999.`);
+  }
+  return effectiveFrom;
+}
+
+type PriceTx = Pick<Prisma.TransactionClient, 'price'>;
+
+/**
+ * Adds a price version (model-wide when tenantId is null). The same effective_from with the same
+ * prices is an idempotent repeat (the stored version is returned); with other prices, 409. A new
+ * version may not take effect in the past.
+ */
+export async function addPriceVersion(
+  tx: PriceTx,
+  owner: { modelId: string; tenantId: string | null },
+  prices: ResolvedPrices,
+  effectiveFrom: Date,
+  requestedAt: number,
+): Promise<Price> {
+  const existing = await tx.price.findFirst({ where: { ...owner, effectiveFrom } });
+  if (existing && !samePrices(existing, prices)) throw priceConflict(effectiveFrom);
+  if (existing) return existing;
+  if (effectiveFrom.getTime() < requestedAt - PAST_TOLERANCE_MS) throw pastEffectiveFrom();
+  return tx.price.create({
+    data: { ...owner, inputPrice: prices.input, cachedInputPrice: prices.cachedInput, outputPrice: prices.output, effectiveFrom },
+  });
+}
+
 @Injectable()
 export class ModelsService {
   constructor(
@@ -58,30 +97,16 @@ export class ModelsService {
   async put(model: string, dto: PutModelDto) {
     assertModelId(model);
     assertKnownProvider(this.providers, dto.provider);
-    const prices: ResolvedPrices = {
-      input: dto.input_price,
-      cachedInput: dto.cached_input_price ?? defaultCachedInputPrice(dto.input_price),
-      output: dto.output_price,
-    };
+    const prices = resolvePrices(dto);
     const requestedAt = Date.now();
-    const effectiveFrom = dto.effective_from !== undefined && dto.effective_from !== null ? new Date(dto.effective_from) : new Date(requestedAt);
-    if (Number.isNaN(effectiveFrom.getTime()) || effectiveFrom.getTime() < MIN_TIME || effectiveFrom.getTime() > MAX_TIME) {
-      throw invalidValue('effective_from', `'effective_from' must be an ISO 8601 time between 1970 and 9999.`);
-    }
+    const effectiveFrom = parseEffectiveFrom(dto.effective_from, requestedAt);
     const routing = { provider: dto.provider, upstreamModel: dto.upstream_model ?? null };
 
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.prisma.$transaction(async (tx) => {
           const row = await tx.model.upsert({ where: { id: model }, create: { id: model, ...routing }, update: routing });
-          const existing = await tx.price.findUnique({ where: { modelId_effectiveFrom: { modelId: model, effectiveFrom } } });
-          if (existing && !samePrices(existing, prices)) throw priceConflict(effectiveFrom);
-          if (!existing && effectiveFrom.getTime() < requestedAt - PAST_TOLERANCE_MS) throw pastEffectiveFrom();
-          const price =
-            existing ??
-            (await tx.price.create({
-              data: { modelId: model, inputPrice: prices.input, cachedInputPrice: prices.cachedInput, outputPrice: prices.output, effectiveFrom },
-            }));
+          const price = await addPriceVersion(tx, { modelId: model, tenantId: null }, prices, effectiveFrom, requestedAt);
           return { row, price };
         });
         this.catalog.invalidate(model);
@@ -128,7 +153,7 @@ export class ModelsService {
     const row = isModelId(model)
       ? await this.prisma.model.findUnique({
           where: { id: model },
-          include: { prices: { orderBy: [{ effectiveFrom: 'desc' }, { createdAt: 'desc' }] } },
+          include: { prices: { where: { tenantId: null }, orderBy: [{ effectiveFrom: 'desc' }, { createdAt: 'desc' }] } },
         })
       : null;
     if (!row) throw notFound(`No model found with id '${model}'.`);

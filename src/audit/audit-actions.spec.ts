@@ -23,12 +23,24 @@ describe('audit records', () => {
     expect(JSON.stringify(r)).not.toContain(KEY);
   });
 
+  it("summarises a tenant price version: the model, the prices and the version's id", () => {
+    const r = describeAction({
+      method: 'PUT',
+      route: '/admin/tenants/:id/prices/:model',
+      params: { id: 't1', model: 'm' },
+      body: { input_price: '0.2', output_price: '1.6', effective_from: '2027-01-01T00:00:00Z' },
+      result: { id: 'p1', tenant_id: 't1', model: 'm', effective_from: '2027-01-01T00:00:00.000Z' },
+    });
+    expect(r.summary).toEqual({ model: 'm', input_price: '0.2', output_price: '1.6', effective_from: '2027-01-01T00:00:00.000Z', id: 'p1' });
+  });
+
   it.each([
     ['POST', '/admin/tenants', {}, { name: 'acme', credits: '5' }, { id: 't1', status: 'active', balance: '5' }, 'tenant.create', 't1'],
     ['PATCH', '/admin/tenants/:id', { id: 't1' }, { status: 'suspended' }, {}, 'tenant.update', 't1'],
     ['POST', '/admin/tenants/:id/credits', { id: 't1' }, { amount: '5', reference: 'r' }, { balance: '10', entry_id: 'e' }, 'tenant.credit', 't1'],
     ['DELETE', '/admin/api-keys/:id', { id: 'k1' }, undefined, { id: 'k1', revoked: true }, 'api_key.revoke', 'k1'],
     ['PUT', '/admin/models/:model', { model: 'm' }, { provider: 'simulated', input_price: '1', output_price: '2' }, {}, 'model.put', 'm'],
+    ['PUT', '/admin/tenants/:id/prices/:model', { id: 't1', model: 'm' }, { input_price: '1', output_price: '2' }, { id: 'p1' }, 'tenant_price.put', 't1'],
     ['POST', '/admin/invoices', {}, { tenant_id: 't1', period_start: 'a', period_end: 'b' }, { id: 'i1', status: 'queued' }, 'invoice.create', 'i1'],
     ['POST', '/admin/queues/charges/failed/:id/retry', { id: 'j1' }, undefined, { id: 'j1', retried: true }, 'charge.retry', 'j1'],
     ['POST', '/admin/queues/charges/failed/retry', {}, undefined, { retried: 3 }, 'charge.retry_all', null],

@@ -79,6 +79,16 @@ const ACTIONS: Record<string, ActionSpec> = {
       ...(obj(i.result).price ? { price: obj(i.result).price, effective_from: obj(i.result).effective_from } : {}),
     }),
   },
+  'PUT /admin/tenants/:id/prices/:model': {
+    action: 'tenant_price.put',
+    targetType: 'tenant',
+    target: (i) => i.params.id,
+    summary: (i) => ({
+      model: i.params.model,
+      ...pick(i.body, ['input_price', 'cached_input_price', 'output_price', 'effective_from']),
+      ...pick(i.result, ['id', 'effective_from']),
+    }),
+  },
   'POST /admin/queues/charges/failed/:id/retry': {
     action: 'charge.retry',
     targetType: 'charge_job',

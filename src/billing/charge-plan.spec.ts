@@ -1,9 +1,10 @@
 import type { PriceVersion } from '../catalog/catalog.service';
 import { assignBalancesAfter, priceFor, PendingEvent, planCharges, priceInForce } from './charge-plan';
 
-const v = (id: string, model: string, from: string, input: string, output: string, cachedInput = '0'): PriceVersion => ({
+const v = (id: string, model: string, from: string, input: string, output: string, cachedInput = '0', tenantId: string | null = null): PriceVersion => ({
   id,
   modelId: model,
+  tenantId,
   input,
   cachedInput,
   output,
@@ -14,6 +15,7 @@ const versions = [
   v('p1', 'm', '2026-01-01T00:00:00Z', '1', '2', '0.1'),
   v('p2', 'm', '2026-06-01T00:00:00Z', '3', '4', '0.3'),
   v('q1', 'other', '2026-01-01T00:00:00Z', '100', '100'),
+  v('t1-own', 'm', '2026-03-01T00:00:00Z', '0.5', '1', '0.05', 't1'),
 ];
 
 const event = (id: string, tenantId: string, at: string, tokens: Partial<PendingEvent> = {}): PendingEvent => ({
@@ -87,6 +89,15 @@ describe('priceFor', () => {
   it('never takes a fixed version of another model, nor one that is gone', () => {
     expect(priceFor(versions, event('e', 't', '2026-07-01T00:00:00Z', { priceId: 'q1' }))).toBeNull();
     expect(priceFor(versions, event('e', 't', '2026-07-01T00:00:00Z', { priceId: 'missing' }))).toBeNull();
+  });
+
+  it('takes a tenant version fixed at admission for that tenant only', () => {
+    expect(priceFor(versions, event('e', 't1', '2026-07-01T00:00:00Z', { priceId: 't1-own' }))?.id).toBe('t1-own');
+    expect(priceFor(versions, event('e', 't2', '2026-07-01T00:00:00Z', { priceId: 't1-own' }))).toBeNull();
+  });
+
+  it('never falls back to a tenant version for an event without a fixed one', () => {
+    expect(priceInForce(versions, 'm', new Date('2026-04-01T00:00:00Z'))?.id).toBe('p1');
   });
 
   it('charges a fixed version planCharges picks, not the one in force later', () => {

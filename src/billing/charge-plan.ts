@@ -25,11 +25,11 @@ export interface PlannedCharge {
   balanceAfter?: string;
 }
 
-/** The version in force at `at`: latest effectiveFrom <= at. `versions` may be in any order. */
+/** The model-wide version in force at `at`: latest effectiveFrom <= at. `versions` may be in any order. */
 export function priceInForce(versions: PriceVersion[], model: string, at: Date): PriceVersion | null {
   let best: PriceVersion | null = null;
   for (const v of versions) {
-    if (v.modelId !== model || v.effectiveFrom > at) continue;
+    if (v.modelId !== model || v.tenantId !== null || v.effectiveFrom > at) continue;
     if (!best || v.effectiveFrom > best.effectiveFrom) best = v;
   }
   return best;
@@ -37,7 +37,9 @@ export function priceInForce(versions: PriceVersion[], model: string, at: Date):
 
 /** The version an event is charged at: the one fixed at its admission, else the one in force when it started. */
 export function priceFor(versions: PriceVersion[], event: PendingEvent): PriceVersion | null {
-  if (event.priceId) return versions.find((v) => v.id === event.priceId && v.modelId === event.model) ?? null;
+  if (event.priceId) {
+    return versions.find((v) => v.id === event.priceId && v.modelId === event.model && (v.tenantId === null || v.tenantId === event.tenantId)) ?? null;
+  }
   return priceInForce(versions, event.model, event.requestedAt);
 }
 

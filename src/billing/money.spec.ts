@@ -1,4 +1,4 @@
-import { addAmounts, compareAmounts, computeCharge, defaultCachedInputPrice, formatAmount, isAmount, isPrice, negate, Price } from './money';
+import { addAmounts, compareAmounts, computeCharge, costReceipt, defaultCachedInputPrice, formatAmount, isAmount, isPrice, negate, Price } from './money';
 
 const seed: Price = { input: '0.25', cachedInput: '0.05', output: '2.00' };
 
@@ -106,5 +106,47 @@ describe('amount helpers', () => {
     expect(compareAmounts('0.30', '0.3')).toBe(0);
     expect(compareAmounts('-1', '0')).toBe(-1);
     expect(formatAmount('1.2300')).toEqual('1.23');
+  });
+});
+
+describe('costReceipt', () => {
+  const version = { id: 'price-1', ...seed };
+
+  it.each([
+    // [name, usage, cost, input, cached_input, output, reasoning] — worked by hand at 0.25 / 0.05 / 2.00
+    ['nothing used', [0, 0, 0, 0], '0', '0', '0', '0', '0'],
+    ['plain', [20, 0, 12, 0], '0.000029', '0.000005', '0', '0.000024', '0'],
+    ['cached prefix', [1000, 800, 5, 0], '0.0001', '0.00005', '0.00004', '0.00001', '0'],
+    ['thinking', [10, 0, 100, 60], '0.0002025', '0.0000025', '0', '0.00008', '0.00012'],
+    ['everything', [1200, 256, 300, 120], '0.0008488', '0.000236', '0.0000128', '0.00036', '0.00024'],
+  ])('%s', (_name, [input, cached, output, reasoning], cost, inputCost, cachedCost, outputCost, reasoningCost) => {
+    expect(costReceipt({ inputTokens: input, cachedTokens: cached, outputTokens: output, reasoningTokens: reasoning }, version)).toEqual({
+      cost,
+      cost_details: { input: inputCost, cached_input: cachedCost, output: outputCost, reasoning: reasoningCost, price_id: 'price-1' },
+    });
+  });
+
+  it('is the ledger charge: the same total and parts as computeCharge, for any usage and price', () => {
+    const prices = [seed, { input: '0.123456789', cachedInput: '0.000000001', output: '1.987654321' }, { input: '0', cachedInput: '0', output: '0' }];
+    let state = 7;
+    const next = (max: number) => (state = (state * 1103515245 + 12345) % 2 ** 31) % (max + 1);
+    for (let i = 0; i < 500; i++) {
+      const inputTokens = next(200_000);
+      const outputTokens = next(50_000);
+      const usage = { inputTokens, cachedTokens: next(inputTokens), outputTokens, reasoningTokens: next(outputTokens) };
+      const price = prices[i % prices.length];
+      const receipt = costReceipt(usage, { id: 'v', ...price });
+      const charge = computeCharge(usage, price);
+      expect(receipt.cost).toBe(charge.total);
+      const d = receipt.cost_details;
+      expect([d.input, d.cached_input, d.output, d.reasoning]).toEqual([charge.input, charge.cachedInput, charge.output, charge.reasoning]);
+      expect(addAmounts(d.input, d.cached_input, d.output, d.reasoning)).toBe(receipt.cost);
+    }
+  });
+
+  it('refuses usage that is not billable rather than pricing it', () => {
+    expect(() => costReceipt({ inputTokens: 1, cachedTokens: 2, outputTokens: 0, reasoningTokens: 0 }, version)).toThrow(RangeError);
+    expect(() => costReceipt({ inputTokens: 0, cachedTokens: 0, outputTokens: 1, reasoningTokens: 2 }, version)).toThrow(RangeError);
+    expect(() => costReceipt({ inputTokens: 1.5, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0 }, version)).toThrow(RangeError);
   });
 });

@@ -76,6 +76,24 @@ export function computeCharge(usage: TokenUsage, price: Price): ChargeBreakdown 
   };
 }
 
+/** A request's cost as its answer reports it (`usage.cost`, `usage.cost_details`). */
+export interface CostReceipt {
+  cost: string;
+  cost_details: { input: string; cached_input: string; output: string; reasoning: string; price_id: string };
+}
+
+/**
+ * The receipt of `usage` at the price version `price`: the very computeCharge the ledger charge
+ * uses, so for the same (billable) usage and version the two agree to the last digit.
+ */
+export function costReceipt(usage: TokenUsage, price: Price & { id: string }): CostReceipt {
+  const charge = computeCharge(usage, price);
+  return {
+    cost: charge.total,
+    cost_details: { input: charge.input, cached_input: charge.cachedInput, output: charge.output, reasoning: charge.reasoning, price_id: price.id },
+  };
+}
+
 export const addAmounts = (...values: string[]): string => formatAmount(values.reduce((acc, v) => acc.add(v), new D(0)));
 export const negate = (value: string): string => formatAmount(new D(value).neg());
 export const maxAmount = (a: string, b: string): string => (new D(a).gte(b) ? formatAmount(a) : formatAmount(b));

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma/prisma.service';
+import { BoundedCache } from './bounded-cache';
 
 export interface CatalogModel {
   id: string;
@@ -14,6 +15,8 @@ export type PricedModel = CatalogModel & { price: PriceVersion | null };
 export interface PriceVersion {
   id: string;
   modelId: string;
+  /** The tenant of a negotiated price; null for the model-wide price. */
+  tenantId: string | null;
   input: string;
   cachedInput: string;
   output: string;
@@ -22,10 +25,12 @@ export interface PriceVersion {
 
 /** How long a model lookup is served from memory; admin changes in this process invalidate at once. */
 const MODEL_CACHE_MS = 2000;
+/** The most (tenant, model) price books kept in memory; the oldest entry goes first. */
+const TENANT_PRICE_CACHE_MAX = 10_000;
 
 interface CachedModel {
   model: CatalogModel;
-  /** Every price version of the model, newest effective_from first. */
+  /** Every model-wide price version of the model, newest effective_from first. */
   versions: PriceVersion[];
 }
 
@@ -33,39 +38,64 @@ interface CachedModel {
 @Injectable()
 export class CatalogService {
   private readonly models = new Map<string, { entry: CachedModel | null; expires: number }>();
+  /** A tenant's own versions of a model (newest effective_from first), by tenantPriceKey. */
+  private readonly tenantPrices = new BoundedCache<string, PriceVersion[]>(TENANT_PRICE_CACHE_MAX, MODEL_CACHE_MS);
 
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * The model and the price version in force at `at`, or null when unknown. Hot path: the model and
-   * all its versions are cached briefly in memory, and the version is picked for `at` each time, so
+   * The model and the price version in force at `at`, or null when unknown: the tenant's own
+   * version when it has one in force, else the model-wide one. Hot path: the model, its versions
+   * and the tenant's are cached briefly in memory, and the version is picked for `at` each time, so
    * a version taking effect is used from its effective_from on, even from the cache.
    */
-  async findModel(id: string, at = new Date()): Promise<PricedModel | null> {
+  async findModel(id: string, at = new Date(), tenantId?: string): Promise<PricedModel | null> {
+    const [entry, own] = await Promise.all([this.modelEntry(id), tenantId ? this.tenantVersions(tenantId, id) : []]);
+    if (!entry) return null;
+    const inForce = (versions: PriceVersion[]) => versions.find((v) => v.effectiveFrom <= at);
+    return { ...entry.model, price: inForce(own) ?? inForce(entry.versions) ?? null };
+  }
+
+  private async modelEntry(id: string): Promise<CachedModel | null> {
     const now = Date.now();
-    let hit = this.models.get(id);
-    if (!hit || hit.expires <= now) {
-      const row = await this.prisma.model.findUnique({ where: { id }, include: { prices: { orderBy: { effectiveFrom: 'desc' } } } });
-      const entry = row && {
-        model: { id: row.id, provider: row.provider, upstreamModel: row.upstreamModel, createdAt: row.createdAt },
-        versions: row.prices.map(toPriceVersion),
-      };
-      hit = { entry, expires: now + MODEL_CACHE_MS };
-      this.models.set(id, hit);
+    const hit = this.models.get(id);
+    if (hit && hit.expires > now) return hit.entry;
+    const row = await this.prisma.model.findUnique({
+      where: { id },
+      include: { prices: { where: { tenantId: null }, orderBy: { effectiveFrom: 'desc' } } },
+    });
+    const entry = row && {
+      model: { id: row.id, provider: row.provider, upstreamModel: row.upstreamModel, createdAt: row.createdAt },
+      versions: row.prices.map(toPriceVersion),
+    };
+    this.models.set(id, { entry, expires: now + MODEL_CACHE_MS });
+    return entry;
+  }
+
+  private async tenantVersions(tenantId: string, modelId: string): Promise<PriceVersion[]> {
+    const key = tenantPriceKey(tenantId, modelId);
+    const hit = this.tenantPrices.get(key);
+    if (hit) return hit;
+    const rows = await this.prisma.price.findMany({ where: { tenantId, modelId }, orderBy: { effectiveFrom: 'desc' } });
+    const versions = rows.map(toPriceVersion);
+    this.tenantPrices.set(key, versions);
+    return versions;
+  }
+
+  /** Drops a model (its routing and model-wide versions), one tenant's versions of a model, or everything. */
+  invalidate(id?: string, tenantId?: string) {
+    if (id && tenantId) this.tenantPrices.delete(tenantPriceKey(tenantId, id));
+    else if (id) this.models.delete(id);
+    else {
+      this.models.clear();
+      this.tenantPrices.clear();
     }
-    if (!hit.entry) return null;
-    return { ...hit.entry.model, price: hit.entry.versions.find((v) => v.effectiveFrom <= at) ?? null };
   }
 
-  invalidate(id?: string) {
-    if (id) this.models.delete(id);
-    else this.models.clear();
-  }
-
-  /** The price version in force at `at`: the latest effective_from <= at. */
+  /** The model-wide price version in force at `at`: the latest effective_from <= at. */
   async priceAt(modelId: string, at: Date): Promise<PriceVersion | null> {
     const price = await this.prisma.price.findFirst({
-      where: { modelId, effectiveFrom: { lte: at } },
+      where: { modelId, tenantId: null, effectiveFrom: { lte: at } },
       orderBy: { effectiveFrom: 'desc' },
     });
     return price && toPriceVersion(price);
@@ -75,15 +105,18 @@ export class CatalogService {
   async listModels(at = new Date()): Promise<PricedModel[]> {
     const models = await this.prisma.model.findMany({
       orderBy: { id: 'asc' },
-      include: { prices: { where: { effectiveFrom: { lte: at } }, orderBy: { effectiveFrom: 'desc' }, take: 1 } },
+      include: { prices: { where: { tenantId: null, effectiveFrom: { lte: at } }, orderBy: { effectiveFrom: 'desc' }, take: 1 } },
     });
     return models.map(({ prices, ...m }) => ({ ...m, price: prices[0] ? toPriceVersion(prices[0]) : null }));
   }
 }
 
+const tenantPriceKey = (tenantId: string, modelId: string) => `${tenantId}\u0000${modelId}`;
+
 export function toPriceVersion(p: {
   id: string;
   modelId: string;
+  tenantId: string | null;
   inputPrice: { toFixed(): string };
   cachedInputPrice: { toFixed(): string };
   outputPrice: { toFixed(): string };
@@ -92,6 +125,7 @@ export function toPriceVersion(p: {
   return {
     id: p.id,
     modelId: p.modelId,
+    tenantId: p.tenantId,
     input: p.inputPrice.toFixed(),
     cachedInput: p.cachedInputPrice.toFixed(),
     output: p.outputPrice.toFixed(),

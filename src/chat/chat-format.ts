@@ -43,6 +43,7 @@ export function toChatUsage(u: ApiUsage) {
     total_tokens: u.total_tokens,
     prompt_tokens_details: { cached_tokens: u.input_tokens_details.cached_tokens },
     completion_tokens_details: { reasoning_tokens: u.output_tokens_details.reasoning_tokens },
+    ...(u.cost !== undefined && { cost: u.cost, cost_details: u.cost_details }),
   };
 }
 

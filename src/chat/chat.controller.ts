@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiKeyGuard, CurrentTenant, TenantAuth } from '../auth/auth.guards';
 import { Env } from '../config/env';
 import { ResponsesService } from '../responses/responses.service';
+import { costHeader } from '../responses/response-object';
 import { streamReply } from '../responses/stream-reply';
 import { ChatChunker, toChatCompletion, toResponsesRequest } from './chat-format';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
@@ -25,7 +26,8 @@ export class ChatController {
     const prepared = await this.responses.prepare(auth, toResponsesRequest(dto));
     reply.headers(prepared.rateHeaders);
     if (!dto.stream) {
-      reply.status(200).send(toChatCompletion(await this.responses.complete(prepared)));
+      const response = await this.responses.complete(prepared);
+      reply.status(200).headers(costHeader(response.usage)).send(toChatCompletion(response));
       return;
     }
     const chunker = new ChatChunker(dto.stream_options?.include_usage === true);

@@ -43,7 +43,7 @@ export function enableCorsFor(app: NestFastifyApplication, origins: string[]) {
   const onV1: FastifyCorsOptions = {
     origin: origins,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    exposedHeaders: ['x-request-id', 'retry-after', 'x-should-retry', ...['requests', 'tokens'].flatMap((k) => ['limit', 'remaining', 'reset'].map((w) => `x-ratelimit-${w}-${k}`))],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-should-retry', 'x-tollgate-cost', ...['requests', 'tokens'].flatMap((k) => ['limit', 'remaining', 'reset'].map((w) => `x-ratelimit-${w}-${k}`))],
     maxAge: 600,
   };
   app.enableCors({ delegator: (req, cb) => cb(null, req.url.startsWith('/v1/') ? onV1 : { origin: false }) });

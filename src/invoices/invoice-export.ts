@@ -84,7 +84,9 @@ export function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     };
     row(cols.map((c) => c.title), true);
     for (const l of doc.lines) {
-      row([l.model, KIND_LABEL[l.kind] ?? l.kind, String(l.quantity), l.unit_price ?? '-', l.amount, l.amount_rounded]);
+      // The unit price is the one charged: the price version (a tenant's own, or the model's) is named under the model.
+      const model = l.price_id ? `${l.model}\nprice ${l.price_id}` : l.model;
+      row([model, KIND_LABEL[l.kind] ?? l.kind, String(l.quantity), l.unit_price ?? '-', l.amount, l.amount_rounded]);
     }
     row(['', 'Rounding', '', '', '', doc.rounding_adjustment ?? '0.00']);
     row(['Total (USD)', '', '', '', doc.total ?? '0', doc.total_rounded ?? '0.00'], true);

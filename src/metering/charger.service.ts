@@ -59,8 +59,12 @@ export class ChargerService {
       const skipped = ids.filter((id) => !pending.has(id));
       if (!events.length) return { outcome: { charged: [], skipped }, createdAt: [] };
 
-      const models = [...new Set(events.map((e) => e.model))];
-      const versions = (await tx.price.findMany({ where: { modelId: { in: models } } })).map(toPriceVersion);
+      // The versions fixed at admission, and the model-wide history for events written without one.
+      const priceIds = [...new Set(events.flatMap((e) => (e.priceId ? [e.priceId] : [])))];
+      const unfixedModels = [...new Set(events.filter((e) => !e.priceId).map((e) => e.model))];
+      const versions = (
+        await tx.price.findMany({ where: { OR: [{ id: { in: priceIds } }, { modelId: { in: unfixedModels }, tenantId: null }] } })
+      ).map(toPriceVersion);
       const { planned, unpriced, totals } = planCharges(events, versions);
       if (unpriced.length) {
         throw new UnchargeableEventError(

@@ -1,3 +1,4 @@
+import type { CostReceipt } from '../billing/money';
 import type { Usage } from '../providers/provider';
 import { completeOutputItem } from './output-parts';
 import type { OutputItem } from './input-items';
@@ -27,7 +28,8 @@ export interface ResponseSettings {
   incomplete_reason: 'max_output_tokens' | 'client_disconnected' | null;
 }
 
-export interface ApiUsage {
+/** OpenAI's usage, plus the cost receipt of a finished request (absent on records stored before receipts). */
+export interface ApiUsage extends Partial<CostReceipt> {
   input_tokens: number;
   input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
   output_tokens: number;
@@ -55,6 +57,9 @@ export const toApiUsage = (u: Usage): ApiUsage => ({
   output_tokens_details: { reasoning_tokens: u.reasoningTokens },
   total_tokens: u.inputTokens + u.outputTokens,
 });
+
+/** The `x-tollgate-cost` header of a non-streamed answer: its receipt's cost. */
+export const costHeader = (usage: ApiUsage | undefined): Record<string, string> => (usage?.cost !== undefined ? { 'x-tollgate-cost': usage.cost } : {});
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 

@@ -5,6 +5,7 @@ import { ApiKeyGuard, CurrentTenant, TenantAuth } from '../auth/auth.guards';
 import { Env } from '../config/env';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQuery } from './dto/list-input-items.dto';
+import { costHeader } from './response-object';
 import { ResponsesService } from './responses.service';
 import { streamReply } from './stream-reply';
 
@@ -24,7 +25,8 @@ export class ResponsesController {
     const prepared = await this.responses.prepare(auth, dto);
     reply.headers(prepared.rateHeaders);
     if (!dto.stream) {
-      reply.status(200).send(await this.responses.complete(prepared));
+      const response = await this.responses.complete(prepared);
+      reply.status(200).headers(costHeader(response.usage)).send(response);
       return;
     }
     await streamReply(reply, this.env, this.responses, prepared, (sse, frames) => sse.send(frames));

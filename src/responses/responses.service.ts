@@ -2,12 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
 import { ApiError, invalidValue, notFound } from '../common/errors';
 import { newId, newUuid } from '../common/ids';
-import { computeCharge, maxAmount, Price } from '../billing/money';
+import { computeCharge, costReceipt, maxAmount, Price } from '../billing/money';
 import { ReservationsService } from '../billing/reservations.service';
 import { CatalogService, PriceVersion } from '../catalog/catalog.service';
 import { InflightService } from '../metering/inflight.service';
 import { MeteringService } from '../metering/metering.service';
-import { boundUsage, UsageBounds } from '../metering/usage-bounds';
+import { BoundedUsage, boundUsage, UsageBounds } from '../metering/usage-bounds';
 import { UsageRecorder } from '../metering/usage-recorder';
 import { MetricsService } from '../metrics/metrics.service';
 import { toApiError } from '../common/openai-error.filter';
@@ -23,6 +23,9 @@ import { ApiUsage, ResponseRecord, ResponseSettings, toApiUsage, toResponseObjec
 import { ResponseStore } from './response-store';
 import { relayedDelta, ResponseStreamBuilder, StreamFrame } from './stream-events';
 import { passThroughOf, resolveItemReferences, textFormatOf, toolChoiceOf, toolsOf } from './tool-fields';
+
+const modelNotPriced = (model: string) =>
+  new ApiError(400, `The model '${model}' has no price in force and cannot be called yet.`, 'invalid_request_error', 'model_not_priced', 'model');
 
 const previousNotFound = (id: string) =>
   new ApiError(400, `Previous response with id '${id}' not found.`, 'invalid_request_error', 'previous_response_not_found', 'previous_response_id');
@@ -50,10 +53,10 @@ export class ResponsesService {
   async prepare(auth: TenantAuth, dto: CreateResponseDto): Promise<PreparedResponse> {
     const requestedAt = new Date();
     const settings = settingsOf(dto);
-    const model = await this.catalog.findModel(dto.model, requestedAt);
-    if (!model || !model.price) {
-      throw invalidValue('model', `The model '${dto.model}' does not exist or you do not have access to it.`);
-    }
+    const model = await this.catalog.findModel(dto.model, requestedAt, auth.tenantId);
+    if (!model) throw invalidValue('model', `The model '${dto.model}' does not exist or you do not have access to it.`);
+    if (!model.price) throw modelNotPriced(dto.model);
+    const priceVersion = model.price;
     const tools = toolsOf(dto.tools);
     const toolChoice = toolChoiceOf(dto.tool_choice, tools);
     const textFormat = textFormatOf(dto.text);
@@ -98,7 +101,7 @@ export class ResponsesService {
     const rateHeaders = auth.limits ? await this.rateLimiter.consume(auth.apiKeyId, auth.limits, bounds.inputTokens + bounds.outputTokens) : {};
     // Hold the most this request can cost (input at the dearer of the two input prices, so no mix
     // of cached and uncached tokens can exceed it); the charge releases it, a failure gives it back.
-    const price = priceOf(model.price);
+    const price = priceOf(priceVersion);
     const maxCost = computeCharge(
       { inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: bounds.outputTokens, reasoningTokens: 0 },
       { ...price, input: maxAmount(price.input, price.cachedInput) },
@@ -110,12 +113,12 @@ export class ResponsesService {
       apiKeyId: auth.apiKeyId,
       amount: maxCost.total,
       model: model.id,
-      priceId: model.price.id,
+      priceId: priceVersion.id,
       maxInputTokens: bounds.inputTokens,
       maxOutputTokens: bounds.outputTokens,
       requestedAt,
     });
-    const prepared: PreparedResponse = { auth, dto, settings, input, request, provider, requestedAt, ...ids, bounds, rateHeaders };
+    const prepared: PreparedResponse = { auth, dto, settings, input, request, provider, requestedAt, ...ids, bounds, price: priceVersion, rateHeaders };
     this.inflight.track(ids.usageEventId, bounds, () => promptOnlyUsage(bounds));
     return prepared;
   }
@@ -131,8 +134,8 @@ export class ResponsesService {
       await this.withdraw(p);
       throw err;
     }
-    const record = toRecord(p, result.status, result.incompleteReason, outputOf(result), toApiUsage(result.usage));
-    return toResponseObject(await this.finish(p, record, result.usage, result.cache));
+    const billed = receipted(p, toRecord(p, result.status, result.incompleteReason, outputOf(result), null), result.usage);
+    return toResponseObject(await this.finish(p, billed, result.cache));
   }
 
   /**
@@ -195,23 +198,21 @@ export class ResponsesService {
       if (!overBound) failure = toApiError(err);
     }
 
-    let record: ResponseRecord;
-    let usage: Usage;
+    let billed: Billed;
     let cache: ContextCache | null = null;
     if (result) {
       const output = builder.relaying ? (result.output ?? builder.outputItems(result.status)) : outputOf(result, builder.itemIds);
-      record = toRecord(p, result.status, result.incompleteReason, output as OutputItem[], toApiUsage(result.usage));
-      usage = result.usage;
+      billed = receipted(p, toRecord(p, result.status, result.incompleteReason, output as OutputItem[], null), result.usage);
       cache = result.cache;
     } else {
       // Stopped early: charge what was produced, exactly once.
-      usage = await partial();
       const status = failure ? 'failed' : 'incomplete';
       const reason = failure ? null : overBound ? 'max_output_tokens' : 'client_disconnected';
-      record = toRecord(p, status, reason, builder.outputItems('incomplete'), toApiUsage(boundUsage(usage, p.bounds).billable));
+      billed = receipted(p, toRecord(p, status, reason, builder.outputItems('incomplete'), null), await partial());
     }
+    let record = billed.record;
     try {
-      record = await this.finish(p, record, usage, cache);
+      record = await this.finish(p, billed, cache);
     } catch (err) {
       failure = toApiError(err);
       if (record.status !== 'failed') record = { ...record, status: 'failed', settings: { ...record.settings, incomplete_reason: null } };
@@ -245,11 +246,9 @@ export class ResponsesService {
 
   /**
    * Stores the response (when asked to) and finishes its usage event, then queues the charge.
-   * Returns the record as stored (usage held to the reserved bounds).
+   * Returns the record as stored.
    */
-  private async finish(p: PreparedResponse, record: ResponseRecord, usage: Usage, cache: ContextCache | null): Promise<ResponseRecord> {
-    const bounded = boundUsage(usage, p.bounds);
-    if (bounded.overrun.inputTokens || bounded.overrun.outputTokens) record = { ...record, usage: toApiUsage(bounded.billable) };
+  private async finish(p: PreparedResponse, { record, bounded }: Billed, cache: ContextCache | null): Promise<ResponseRecord> {
     try {
       const finished = await this.recorder.finish(this.store.responseRow(p.auth, record, p.input, cache), {
         usageEventId: p.usageEventId,
@@ -312,6 +311,8 @@ export interface PreparedResponse {
   usageEventId: string;
   reservationId: string;
   bounds: UsageBounds;
+  /** The price version fixed at admission: the receipt's and the charge's. */
+  price: PriceVersion;
   /** x-ratelimit-* headers for the answer (empty for keys without limits). */
   rateHeaders: Record<string, string>;
 }
@@ -364,6 +365,22 @@ function toRecord(
     createdAt: p.requestedAt,
     completedAt: status === 'in_progress' ? null : new Date(),
   };
+}
+
+/** A finished request's record with its receipt, and the usage its event is charged for. */
+interface Billed {
+  record: ResponseRecord;
+  bounded: BoundedUsage;
+}
+
+/**
+ * Holds the reported usage to the reserved bounds, and reports exactly that billable usage with
+ * its cost at the admission's price version: what the usage event records and the worker charges.
+ */
+function receipted(p: PreparedResponse, record: ResponseRecord, usage: Usage): Billed {
+  const bounded = boundUsage(usage, p.bounds);
+  const receipt = costReceipt(bounded.billable, { id: p.price.id, ...priceOf(p.price) });
+  return { record: { ...record, usage: { ...toApiUsage(bounded.billable), ...receipt } }, bounded };
 }
 
 /** What a request has certainly used before its answer: its prompt. */

@@ -77,7 +77,7 @@ export async function startMedium(extra: Provider[] = []): Promise<Medium> {
     },
     async price(model, price) {
       await seedPrice(env.DATABASE_URL, model, price);
-      const { rows } = await db.query('SELECT id FROM prices WHERE model_id = $1 AND effective_from = $2::timestamptz', [model, price.effective_from]);
+      const { rows } = await db.query('SELECT id FROM prices WHERE model_id = $1 AND tenant_id IS NULL AND effective_from = $2::timestamptz', [model, price.effective_from]);
       return rows[0].id as string;
     },
     async close() {

@@ -19,9 +19,9 @@ import { parse } from 'yaml';
  * validating, so a schema that forbids additional properties does not fail on them:
  * - `caching`, `thinking`, `expire_at`: BytePlus/Seed request settings echoed on the response
  * - `reasoning_content`: reasoning text in chat messages and deltas, as the Seed models send it
- * - `cost`: the charge reported beside the usage
+ * - `cost`, `cost_details`: the charge (the cost receipt) reported beside the usage
  */
-export const VENDOR_EXTRAS = ['caching', 'thinking', 'expire_at', 'reasoning_content', 'cost'] as const;
+export const VENDOR_EXTRAS = ['caching', 'thinking', 'expire_at', 'reasoning_content', 'cost', 'cost_details'] as const;
 
 const FIXTURE = join(__dirname, '../fixtures/openai-openapi.yaml');
 const DOC_ID = 'https://openai.test/openapi.json';

@@ -26,7 +26,7 @@ export async function seedPrice(databaseUrl: string, model: string, price: SeedP
     await db.query(
       `INSERT INTO prices (id, model_id, input_price, cached_input_price, output_price, effective_from)
        VALUES (gen_random_uuid(), $1, $2::numeric, coalesce($3::numeric, $2::numeric / 10), $4::numeric, $5::timestamptz)
-       ON CONFLICT (model_id, effective_from) DO NOTHING`,
+       ON CONFLICT (model_id, tenant_id, effective_from) DO NOTHING`,
       [model, price.input_price, price.cached_input_price ?? null, price.output_price, price.effective_from],
     );
   } finally {
