@@ -6,6 +6,7 @@ import type { Prisma, WebhookEndpoint } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { CreateWebhookDto } from './dto/create-webhook.dto';
 import { destinationProblem, Resolver, systemResolver, urlProblem } from './destination';
+import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from './webhook-events';
 import { newWebhookSecret } from './webhook-signing';
 
 export const DEFAULT_DELIVERIES_LIMIT = 20;
@@ -39,6 +40,10 @@ export class WebhooksService {
 
   /** Creates the endpoint; the answer is the only time its secret is shown. */
   async create(dto: CreateWebhookDto) {
+    const unknown = dto.events.findIndex((e) => !isWebhookEventType(e));
+    if (unknown >= 0) {
+      throw invalidValue(`events[${unknown}]`, `Unknown event type '${dto.events[unknown].slice(0, 100)}'; one of: ${WEBHOOK_EVENT_TYPES.join(', ')}.`);
+    }
     const problem = urlProblem(dto.url);
     if (problem) throw invalidValue('url', problem);
     const url = new URL(dto.url);
