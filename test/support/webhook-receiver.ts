@@ -3,6 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export interface ReceivedWebhook {
   at: number;
+  /** The request's path and query. */
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
   /** The status this receiver answered. */
@@ -44,7 +46,7 @@ export class WebhookReceiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         void Promise.resolve(this.answer(this.received.length + 1, { headers: req.headers, body })).then((status) => {
-          this.received.push({ at: Date.now(), headers: req.headers, body, status });
+          this.received.push({ at: Date.now(), path: req.url ?? '', headers: req.headers, body, status });
           res.writeHead(status, { 'content-type': 'text/plain' }).end(String(status));
         });
       });
