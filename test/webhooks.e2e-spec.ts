@@ -269,7 +269,10 @@ describe('webhooks', () => {
     await queue.pause();
     try {
       await readyInvoice(tenant.tenantId);
-      const [d] = await waitFor('the pending delivery', async () => (await deliveries(hook.id)).data.length && (await deliveries(hook.id)).data);
+      const [d] = await waitFor('the pending delivery', async () => {
+        const list = (await deliveries(hook.id)).data;
+        return list.length > 0 && list;
+      });
       await waitFor('its job', async () => (await queue.getJob(d.id)) ?? null);
       await (await queue.getJob(d.id))!.remove();
     } finally {
