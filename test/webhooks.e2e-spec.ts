@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { ChargerService } from '../src/metering/charger.service';
 import { JOBS, QUEUES } from '../src/queues/queues';
+import { WebhookAttemptFailed, WebhookDeliverer } from '../src/webhooks/webhook-deliverer';
 import { openDb } from './support/db';
 import { insertEvent } from './support/events';
 import { ensureSeedModel, SEED_MODEL, startApp, TestApp } from './support/harness';
@@ -260,24 +261,47 @@ describe('webhooks', () => {
     expect(done.history.at(-1).status_code).toBe(200);
   });
 
+  /** Pauses the delivery queue, makes one invoice.ready delivery and removes its job; returns the delivery. */
+  async function deliveryWithoutJob(hookId: string, tenantId: string, { hideFromSweeper = false } = {}) {
+    const queue = t.app.get<Queue>(getQueueToken(QUEUES.webhooks));
+    await queue.pause();
+    try {
+      await readyInvoice(tenantId);
+      const [d] = await waitFor('the pending delivery', async () => {
+        const list = (await deliveries(hookId)).data;
+        return list.length > 0 && list;
+      });
+      await waitFor('its job', async () => (await queue.getJob(d.id)) ?? null);
+      if (hideFromSweeper) await db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour' WHERE id = $1`, [d.id]);
+      await (await queue.getJob(d.id))!.remove();
+      return d;
+    } finally {
+      await queue.resume();
+    }
+  }
+
+  it('sends a delivery once when several workers attempt it at the same moment', async () => {
+    // A slow receiver: the first attempt is still running when the others try.
+    const r = await receiver(() => new Promise((res) => setTimeout(() => res(200), 300)));
+    const tenant = await t.tenant('1');
+    const hook = await endpoint(r.url, ['invoice.ready'], tenant.tenantId);
+    const d = await deliveryWithoutJob(hook.id, tenant.tenantId, { hideFromSweeper: true });
+    const deliverer = t.app.get(WebhookDeliverer);
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => deliverer.attempt(d.id).catch((e) => e)));
+    expect(outcomes.filter((o) => o === 'delivered')).toHaveLength(1);
+    for (const o of outcomes.filter((o) => o !== 'delivered')) expect(o).toBeInstanceOf(WebhookAttemptFailed);
+    expect(await deliverer.attempt(d.id)).toBe('skipped');
+    expect(r.received).toHaveLength(1);
+    const [after] = (await deliveries(hook.id)).data;
+    expect(after).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 200 });
+  });
+
   it('re-queues a pending delivery whose job was lost (the sweeper)', async () => {
     const r = await receiver();
     const tenant = await t.tenant('1');
     const hook = await endpoint(r.url, ['invoice.ready'], tenant.tenantId);
-    // Paused: the delivery's job waits in Redis; then Redis "loses" it.
-    const queue = t.app.get<Queue>(getQueueToken(QUEUES.webhooks));
-    await queue.pause();
-    try {
-      await readyInvoice(tenant.tenantId);
-      const [d] = await waitFor('the pending delivery', async () => {
-        const list = (await deliveries(hook.id)).data;
-        return list.length > 0 && list;
-      });
-      await waitFor('its job', async () => (await queue.getJob(d.id)) ?? null);
-      await (await queue.getJob(d.id))!.remove();
-    } finally {
-      await queue.resume();
-    }
+    // Redis "loses" the delivery's job before any worker took it.
+    await deliveryWithoutJob(hook.id, tenant.tenantId);
     await waitFor('the swept delivery', () => r.accepted.length >= 1, 15_000);
     expect(r.received).toHaveLength(1);
   });
