@@ -15,6 +15,7 @@ import { QueuesModule } from './queues/queues.module';
 import { RedisModule } from './redis/redis.module';
 import { ReportsModule } from './reports/reports.module';
 import { ResponsesModule } from './responses/responses.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -41,6 +42,7 @@ export class AppModule {
         BillingModule,
         ReportsModule,
         InvoicesModule.register(env.ROLE !== 'api'),
+        WebhooksModule.register(env.ROLE !== 'api'),
       ],
     };
   }

@@ -87,6 +87,6 @@ describe('operations: Bull Board', () => {
     const basic = `Basic ${Buffer.from(`admin:${t.env.ADMIN_TOKEN}`).toString('base64')}`;
     const queues = await http(t.baseUrl, 'GET', '/admin/queues/board/api/queues', { headers: { authorization: basic } });
     expect(queues.status).toBe(200);
-    expect(queues.body.queues.map((q: any) => q.name).sort()).toEqual(['charges', 'invoices']);
+    expect(queues.body.queues.map((q: any) => q.name).sort()).toEqual(['charges', 'invoices', 'webhooks']);
   });
 });

@@ -34,7 +34,21 @@ describe('audit records', () => {
     expect(r.summary).toEqual({ model: 'm', input_price: '0.2', output_price: '1.6', effective_from: '2027-01-01T00:00:00.000Z', id: 'p1' });
   });
 
+  it('records a created webhook without its secret, and the URL without its query', () => {
+    const secret = 'whsec_' + 'B'.repeat(43) + '=';
+    const r = describeAction({
+      method: 'POST',
+      route: '/admin/webhooks',
+      params: {},
+      body: { url: 'https://hooks.example.com/in?token=abc', events: ['invoice.ready'] },
+      result: { id: 'w1', url: 'https://hooks.example.com/in?token=abc', events: ['invoice.ready'], tenant_id: null, secret },
+    });
+    expect(r).toEqual({ action: 'webhook.create', targetType: 'webhook', targetId: 'w1', summary: { events: ['invoice.ready'], url: 'https://hooks.example.com/in' } });
+    expect(scrub({ note: `leaked ${secret}` })).toEqual({ note: 'leaked [redacted]' });
+  });
+
   it.each([
+    ['DELETE', '/admin/webhooks/:id', { id: 'w1' }, undefined, { id: 'w1', deleted: true }, 'webhook.delete', 'w1'],
     ['POST', '/admin/tenants', {}, { name: 'acme', credits: '5' }, { id: 't1', status: 'active', balance: '5' }, 'tenant.create', 't1'],
     ['PATCH', '/admin/tenants/:id', { id: 't1' }, { status: 'suspended' }, {}, 'tenant.update', 't1'],
     ['POST', '/admin/tenants/:id/credits', { id: 't1' }, { amount: '5', reference: 'r' }, { balance: '10', entry_id: 'e' }, 'tenant.credit', 't1'],

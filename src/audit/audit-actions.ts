@@ -101,6 +101,19 @@ const ACTIONS: Record<string, ActionSpec> = {
     target: () => null,
     summary: (i) => pick(i.result, ['retried']),
   },
+  'POST /admin/webhooks': {
+    action: 'webhook.create',
+    targetType: 'webhook',
+    target: (i) => obj(i.result).id,
+    // Never the secret (it is in the answer); the URL without its query, which may carry a token.
+    summary: (i) => ({ ...pick(i.body, ['events', 'tenant_id']), url: urlWithoutQuery(obj(i.body).url) }),
+  },
+  'DELETE /admin/webhooks/:id': {
+    action: 'webhook.delete',
+    targetType: 'webhook',
+    target: (i) => i.params.id,
+    summary: (i) => pick(i.result, ['deleted']),
+  },
   'POST /admin/invoices': {
     action: 'invoice.create',
     targetType: 'invoice',
@@ -109,10 +122,20 @@ const ACTIONS: Record<string, ActionSpec> = {
   },
 };
 
+function urlWithoutQuery(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  try {
+    const u = new URL(value);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return value.split(/[?#]/)[0];
+  }
+}
+
 /** Field names whose values are never kept, wherever they appear. */
 const SECRET_FIELD = /key$|^key|token|secret|password|authorization|hash/i;
-/** Anything shaped like a full API key (sk-tg- + 40 characters); display prefixes (12 characters) stay. */
-const KEY_LIKE = /sk-[A-Za-z0-9_-]{20,}/g;
+/** Anything shaped like a full API key (sk-tg- + 40 characters) or a webhook secret; display prefixes (12 characters) stay. */
+const KEY_LIKE = /sk-[A-Za-z0-9_-]{20,}|whsec_[A-Za-z0-9+/=_-]+/g;
 
 /** Deep copy without secret-named fields and with key-shaped strings (and `extraSecrets`) redacted. */
 export function scrub(value: unknown, extraSecrets: string[] = [], depth = 0): unknown {

@@ -133,6 +133,36 @@ export class Env {
   @Min(0)
   SHUTDOWN_GRACE_MS: number = 10_000;
 
+  /** Allow webhook URLs whose host is private, loopback or link-local ("true"; default "false"). */
+  @IsIn(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE must be "true" or "false"' })
+  WEBHOOK_ALLOW_PRIVATE: string = 'false';
+
+  /** A failed webhook attempt n is retried after WEBHOOK_RETRY_BASE_MS × 2^(n−1) (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_RETRY_BASE_MS: number = 5000;
+
+  /** Attempts per webhook delivery before it is marked failed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  WEBHOOK_MAX_ATTEMPTS: number = 12;
+
+  /** How long a receiver has to answer one attempt (ms); no answer in time is a failed attempt. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  /** How often workers re-queue webhook deliveries whose job was lost (ms); a delivery overdue by this long is re-queued. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  WEBHOOK_SWEEP_EVERY_MS: number = 10_000;
+
   /** Largest accepted request body, bytes. */
   @Transform(toInt)
   @IsInt()

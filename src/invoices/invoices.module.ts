@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { QueuesModule } from '../queues/queues.module';
+import { WebhookDispatchModule } from '../webhooks/webhooks.module';
 import { InvoiceScheduler } from './invoice-scheduler.service';
 import { InvoiceProcessor } from './invoice.processor';
 import { InvoiceListService } from './invoice-list.service';
@@ -15,7 +16,7 @@ export class InvoicesModule {
   static register(runWorkers: boolean): DynamicModule {
     return {
       module: InvoicesModule,
-      imports: [QueuesModule, AuthModule, AuditModule],
+      imports: [QueuesModule, AuthModule, AuditModule, WebhookDispatchModule],
       controllers: [InvoicesController, TenantInvoicesController],
       providers: [InvoicesService, InvoiceListService, ...(runWorkers ? [InvoiceProcessor, InvoiceScheduler] : [])],
       exports: [InvoicesService],

@@ -12,6 +12,9 @@ import { InvoiceJob, invoiceJobId, JOBS, QUEUES } from '../queues/queues';
 import { AggregateRow, KeySpec, NO_PRICE_ID, usageAggregateSql } from '../reports/usage-sql';
 import { buildInvoiceLines, ChargeGroup, displayRounding, PriceInfo } from './invoice-lines';
 import { Period, previousMonth } from './period';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
+import { invoiceReadyEvent } from '../webhooks/webhook-events';
+import { emitWebhook } from '../webhooks/webhook-outbox';
 
 export type InvoiceSource = 'admin' | 'monthly';
 
@@ -48,6 +51,7 @@ export class InvoicesService {
   constructor(
     private readonly prisma: PrismaService,
     @InjectQueue(QUEUES.invoices) private readonly queue: Queue<InvoiceJob>,
+    private readonly webhooks: WebhookDispatcher,
   ) {}
 
   /**
@@ -221,7 +225,7 @@ export class InvoicesService {
         where: { id: invoice.id, generation: job.generation, status: 'running' },
         data: { status: 'ready', total: built.total, charges: built.charges, asOf: snapshot.asOf, completedAt: new Date(), error: null },
       });
-      if (!owned.count) return false;
+      if (!owned.count) return null;
       await tx.invoiceLine.deleteMany({ where: { invoiceId: invoice.id } });
       await tx.invoiceLine.createMany({
         data: built.lines.map((l, position) => ({
@@ -236,10 +240,22 @@ export class InvoicesService {
           amount: l.amount,
         })),
       });
-      return true;
+      const event = invoiceReadyEvent(
+        {
+          tenant_id: invoice.tenantId,
+          invoice_id: invoice.id,
+          period_start: invoice.periodStart.toISOString(),
+          period_end: invoice.periodEnd.toISOString(),
+          total: built.total,
+        },
+        job.generation,
+      );
+      return emitWebhook(tx, event);
     });
-    if (done) this.logger.log(`invoice ${invoice.id} ready: ${built.lines.length} lines, ${built.charges} charges, total ${built.total}`);
-    return done;
+    if (!done) return false;
+    void this.webhooks.enqueue(done);
+    this.logger.log(`invoice ${invoice.id} ready: ${built.lines.length} lines, ${built.charges} charges, total ${built.total}`);
+    return true;
   }
 
   /** The job failed for good: the invoice is marked failed (POST it again to retry). */

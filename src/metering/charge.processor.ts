@@ -5,6 +5,7 @@ import { Env } from '../config/env';
 import { closeWithin } from '../queues/close-within';
 import { ChargeJob, QUEUES } from '../queues/queues';
 import { ChargeBatcher } from './charge-batcher';
+import { ChargeFailureWebhook } from './charge-failure-webhook';
 
 /** Jobs run concurrently so the batcher can gather them into one transaction. */
 export const CHARGE_CONCURRENCY = 256;
@@ -16,15 +17,19 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
 
   constructor(
     private readonly batcher: ChargeBatcher,
+    private readonly failures: ChargeFailureWebhook,
     private readonly env: Env,
   ) {
     super();
   }
 
   @OnWorkerEvent('failed')
-  onFailed(job: Job<ChargeJob> | undefined, err: Error) {
+  async onFailed(job: Job<ChargeJob> | undefined, err: Error) {
     const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
     this.logger.warn(`charge of ${job?.data.usageEventId} failed${final ? ' for good (dead letter)' : ', will retry'}: ${err.message}`);
+    if (final) {
+      await this.failures.notify(job.data.usageEventId, err.message).catch((e) => this.logger.warn(`charge.failed webhook not written: ${(e as Error)?.message ?? e}`));
+    }
   }
 
   /** Connection trouble and lost jobs (Redis flushed): logged; the relay re-queues what matters. */

@@ -4,7 +4,9 @@ import { AuthModule } from '../auth/auth.module';
 import { BillingModule } from '../billing/billing.module';
 import { Env } from '../config/env';
 import { QueuesModule } from '../queues/queues.module';
+import { WebhookDispatchModule } from '../webhooks/webhooks.module';
 import { ChargeBatcher } from './charge-batcher';
+import { ChargeFailureWebhook } from './charge-failure-webhook';
 import { ChargeProcessor } from './charge.processor';
 import { ChargerService } from './charger.service';
 import { DeadLettersController } from './dead-letters.controller';
@@ -37,8 +39,8 @@ export class MeteringWorkersModule {
   static register(runWorkers: boolean): DynamicModule {
     return {
       module: MeteringWorkersModule,
-      imports: [MeteringModule, QueuesModule, BillingModule],
-      providers: runWorkers ? [ChargeBatcher, ChargeProcessor, RelayService] : [],
+      imports: [MeteringModule, QueuesModule, BillingModule, WebhookDispatchModule],
+      providers: runWorkers ? [ChargeBatcher, ChargeProcessor, ChargeFailureWebhook, RelayService] : [],
     };
   }
 }

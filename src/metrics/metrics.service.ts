@@ -50,6 +50,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: 'tollgate_webhook_attempts_total',
+    help: 'Webhook delivery attempts, by event type and outcome (delivered, retry, failed).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly rateLimited = new Counter({
     name: 'tollgate_rate_limited_total',
     help: 'Requests refused with rate_limit_exceeded, by limit kind.',

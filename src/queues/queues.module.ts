@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { Env } from '../config/env';
 import { QueueCloser } from './queue-closer';
 import { QueueErrorLogger } from './queue-errors';
-import { CHARGE_JOB_OPTIONS, INVOICE_JOB_OPTIONS, QUEUES } from './queues';
+import { CHARGE_JOB_OPTIONS, INVOICE_JOB_OPTIONS, QUEUES, WEBHOOK_JOB_OPTIONS } from './queues';
 
 /** ioredis options from a redis:// URL. */
 export function redisConnection(url: string) {
@@ -27,6 +27,7 @@ export function redisConnection(url: string) {
     }),
     BullModule.registerQueue({ name: QUEUES.charges, defaultJobOptions: CHARGE_JOB_OPTIONS }),
     BullModule.registerQueue({ name: QUEUES.invoices, defaultJobOptions: INVOICE_JOB_OPTIONS }),
+    BullModule.registerQueue({ name: QUEUES.webhooks, defaultJobOptions: WEBHOOK_JOB_OPTIONS }),
   ],
   providers: [QueueErrorLogger, QueueCloser],
   exports: [BullModule],

@@ -4,6 +4,7 @@ import type { DefaultJobOptions } from 'bullmq';
 export const QUEUES = {
   charges: 'charges',
   invoices: 'invoices',
+  webhooks: 'webhooks',
 } as const;
 
 export const JOBS = {
@@ -12,6 +13,8 @@ export const JOBS = {
   buildInvoice: 'build-invoice',
   /** Issue last month's invoices for every active tenant (repeatable, on the 1st, UTC). */
   issueMonthlyInvoices: 'issue-monthly-invoices',
+  /** Send one webhook delivery (WebhookJob). */
+  deliverWebhook: 'deliver-webhook',
 } as const;
 
 /** Charge one usage event. jobId = usageEventId, so the same event is never queued twice. */
@@ -50,3 +53,23 @@ export const INVOICE_JOB_OPTIONS: DefaultJobOptions = {
   removeOnComplete: true,
   removeOnFail: { count: 1000 },
 };
+
+/**
+ * Send one webhook delivery (one event to one endpoint). jobId = deliveryId. Attempts and back-off
+ * are set per job from WEBHOOK_MAX_ATTEMPTS and WEBHOOK_RETRY_BASE_MS (webhookJobOptions).
+ */
+export interface WebhookJob {
+  deliveryId: string;
+}
+
+export const WEBHOOK_JOB_OPTIONS: DefaultJobOptions = {
+  // The delivery rows and their attempts are the record; the sweeper re-queues a pending one.
+  removeOnComplete: true,
+  removeOnFail: true,
+};
+
+export const webhookJobOptions = (maxAttempts: number, retryBaseMs: number) => ({
+  attempts: maxAttempts,
+  // BullMQ's exponential back-off waits delay × 2^(n−1) after the n-th failed attempt.
+  backoff: { type: 'exponential' as const, delay: retryBaseMs },
+});

@@ -16,6 +16,7 @@ import { PrismaModule } from '../../src/prisma/prisma.module';
 import { redisConnection } from '../../src/queues/queues.module';
 import { QUEUES } from '../../src/queues/queues';
 import { ReportsService } from '../../src/reports/reports.service';
+import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher';
 import { openDb } from './db';
 import { seedPrice, SeedPrice } from './prices';
 
@@ -40,11 +41,12 @@ export interface Medium {
 /**
  * The real money services (ledger, reservations, outbox writer, charger, reports, invoices) in a Nest testing
  * module on the run's database, with no HTTP and no queue workers: a test calls them directly.
- * The invoices queue is a real BullMQ queue under the run's prefix; nothing consumes it here.
+ * The invoices and webhooks queues are real BullMQ queues under the run's prefix; nothing consumes them here.
  */
 export async function startMedium(extra: Provider[] = []): Promise<Medium> {
   const env = loadEnv({ ...process.env, ROLE: 'api' });
   const invoicesQueue = new Queue(QUEUES.invoices, { connection: redisConnection(env.REDIS_URL), prefix: env.QUEUE_PREFIX });
+  const webhooksQueue = new Queue(QUEUES.webhooks, { connection: redisConnection(env.REDIS_URL), prefix: env.QUEUE_PREFIX });
   const module = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(env), PrismaModule],
     providers: [
@@ -56,6 +58,8 @@ export async function startMedium(extra: Provider[] = []): Promise<Medium> {
       ReportsService,
       InvoicesService,
       { provide: getQueueToken(QUEUES.invoices), useValue: invoicesQueue },
+      { provide: getQueueToken(QUEUES.webhooks), useValue: webhooksQueue },
+      WebhookDispatcher,
       ...extra,
     ],
   }).compile();
@@ -84,6 +88,7 @@ export async function startMedium(extra: Provider[] = []): Promise<Medium> {
       await db.end();
       await module.close();
       await invoicesQueue.close();
+      await webhooksQueue.close();
     },
   };
 }
