@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ApiError } from '../common/errors';
+import { DomainError, ErrorCode } from '../common/errors';
 import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
@@ -8,14 +8,7 @@ import type { LedgerTx } from './ledger.service';
 import { addAmounts } from './money';
 
 export const insufficientQuota = () =>
-  new ApiError(
-    429,
-    'You exceeded your current quota: the balance left cannot cover this request. Add credits to continue.',
-    'insufficient_quota',
-    'insufficient_quota',
-    null,
-    { 'x-should-retry': 'false' },
-  );
+  new DomainError(ErrorCode.InsufficientQuota, 'You exceeded your current quota: the balance left cannot cover this request. Add credits to continue.');
 
 /**
  * One admitted request: the most it can cost, held against the tenant's balance, and the pending

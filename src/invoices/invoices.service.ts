@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { isUniqueViolation, isUuid } from '../billing/ledger.service';
 import { compareAmounts, formatAmount } from '../billing/money';
-import { ApiError, notFound } from '../common/errors';
+import { DomainError, ErrorCode, notFound } from '../common/errors';
 import { Prisma } from '../generated/prisma/client';
 import type { Invoice, InvoiceLine } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
@@ -31,7 +31,7 @@ const INVOICE_KEYS: KeySpec[] = [
 ];
 
 export const invoiceNotReady = (id: string, status: string) =>
-  new ApiError(409, `Invoice '${id}' is not ready yet (status: ${status}).`, 'invalid_request_error', 'invoice_not_ready');
+  new DomainError(ErrorCode.InvoiceNotReady, `Invoice '${id}' is not ready yet (status: ${status}).`);
 
 const invoiceNotFound = (id: string) => notFound(`No invoice found with id '${id.slice(0, 100)}'.`);
 
