@@ -28,7 +28,8 @@ interface LiveRequest {
 export class InflightService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(InflightService.name);
   private readonly live = new Map<string, LiveRequest>();
-  private readonly withdrawals = new Set<string>();
+  /** Failed withdrawals to retry: reservation id -> usage event id. */
+  private readonly withdrawals = new Map<string, string>();
   private readonly periodic: PeriodicTask;
 
   constructor(
@@ -67,10 +68,14 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
   withdraw(usageEventId: string, reservationId: string): Promise<void> {
     this.untrack(usageEventId);
     return this.reservations.withdraw(reservationId).catch((err) => {
-      this.metrics.usageSaveFailures.inc({ kind: 'withdraw' });
-      this.logger.warn(`withdrawal of reservation ${reservationId} failed (${(err as Error).message}); retrying`);
-      this.withdrawals.add(reservationId);
+      this.releaseFailed('first', usageEventId, reservationId, err);
+      this.withdrawals.set(reservationId, usageEventId);
     });
+  }
+
+  private releaseFailed(attempt: 'first' | 'retry', usageEventId: string, reservationId: string, err: unknown) {
+    this.metrics.reservationReleaseFailures.inc({ attempt });
+    this.logger.warn({ usageEventId, reservationId, attempt }, `release of reservation ${reservationId} (usage event ${usageEventId}) failed (${(err as Error)?.message ?? err}); retrying`);
   }
 
   /** One pass (also called by tests). */
@@ -81,9 +86,14 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
         this.metering.enqueueMany(records.map((r) => r.usageEventId)).catch(() => undefined); // else the relay queues them
       });
     }
-    for (const id of [...this.withdrawals]) {
-      await this.reservations.withdraw(id);
-      this.withdrawals.delete(id);
+    for (const [reservationId, usageEventId] of [...this.withdrawals]) {
+      try {
+        await this.reservations.withdraw(reservationId);
+        this.withdrawals.delete(reservationId);
+      } catch (err) {
+        this.releaseFailed('retry', usageEventId, reservationId, err);
+        throw err;
+      }
     }
     await this.checkpoint();
   }
