@@ -8,6 +8,7 @@ import type { Usage } from '../providers/provider';
 import { MeteringService } from './metering.service';
 import { OutboxWriter } from './outbox-writer';
 import { boundUsage, UsageBounds } from './usage-bounds';
+import { checkpointPending } from './usage-events.repository';
 import { UsageSpool } from './usage-spool';
 
 interface LiveRequest {
@@ -101,17 +102,9 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
   private async checkpoint() {
     if (!this.live.size) return;
     const live = [...this.live];
-    const ids = live.map(([id]) => id);
-    const usages = await Promise.all(live.map(async ([, request]) => boundUsage(await request.usage(), request.bounds).billable));
-    const col = (f: (u: Usage) => number) => usages.map(f);
-    const lease = `${this.env.REQUEST_LEASE_MS} milliseconds`;
-    await this.prisma.$executeRaw`
-      UPDATE usage_events e
-         SET input_tokens = u.input_tokens, cached_tokens = u.cached_tokens, output_tokens = u.output_tokens,
-             reasoning_tokens = u.reasoning_tokens, checkpointed_at = now(), lease_expires_at = now() + ${lease}::interval
-        FROM unnest(${ids}::uuid[], ${col((u) => u.inputTokens)}::int[], ${col((u) => u.cachedTokens)}::int[],
-                    ${col((u) => u.outputTokens)}::int[], ${col((u) => u.reasoningTokens)}::int[])
-             AS u(id, input_tokens, cached_tokens, output_tokens, reasoning_tokens)
-       WHERE e.id = u.id AND e.state = 'pending'`;
+    const checkpoints = await Promise.all(
+      live.map(async ([usageEventId, request]) => ({ usageEventId, usage: boundUsage(await request.usage(), request.bounds).billable })),
+    );
+    await checkpointPending(this.prisma, checkpoints, this.env.REQUEST_LEASE_MS);
   }
 }
