@@ -84,7 +84,7 @@ const MUTATIONS = [
   },
   {
     name: 'charged-once re-check removed',
-    file: 'src/metering/charger.service.ts',
+    file: 'src/metering/usage-events.repository.ts',
     patches: [['AND charged_at IS NULL AND state', 'AND state']],
     tests: [MEDIUM_CHARGING, METERING],
   },

@@ -164,6 +164,29 @@ describe('the money path under faults: every answer charged once, never beyond i
       expect(await charged(responseId)).toEqual([expect.objectContaining({ amount: '-0.000028' })]);
       expect(await tenantRow(tenant.tenantId)).toEqual({ balance: '0.999972', reserved: '0' });
     });
+
+    it('a failed upstream whose hold cannot be given back: the release failure is counted, and the hold is released once Postgres is back', async () => {
+      const tenant = await t.tenant('1');
+      const releaseFailures = async (attempt: 'first' | 'retry') =>
+        Number(new RegExp(`tollgate_reservation_release_failures_total\\{attempt="${attempt}"\\} (\\d+)`).exec((await http(t.baseUrl, 'GET', '/metrics')).text)?.[1] ?? 0);
+      const [before, retriedBefore] = [await releaseFailures('first'), await releaseFailures('retry')];
+      fake.set({ delayMs: 1500, httpStatus: 500 });
+      const answer = http(t.baseUrl, 'POST', '/v1/responses', { token: tenant.key, body: { model: CHEAP, input: 'fail me' } });
+      const { response_id: responseId } = await pendingEvent(tenant.tenantId);
+      await refuseDatabase();
+      const res = await answer;
+      expect(res.status).toBe(502);
+      expect(res.body.error).toMatchObject({ type: 'server_error', code: 'upstream_error' });
+      expect(await releaseFailures('first')).toBe(before + 1);
+      // Retried on the next ticks; those fail too while Postgres still refuses, and are counted.
+      await waitFor('a retried release to fail', async () => (await releaseFailures('retry')) > retriedBefore, 10_000, 100);
+
+      await allowDatabase();
+      await waitFor('the hold to be given back', async () => (await tenantRow(tenant.tenantId)).reserved === '0', 20_000, 100);
+      expect(await eventOf(responseId)).toBeUndefined();
+      expect(await tenantRow(tenant.tenantId)).toEqual({ balance: '1', reserved: '0' });
+      expect(await chargeOf(responseId)).toEqual([]);
+    });
   });
 
   describe('usage beyond the reservation', () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Client } from 'pg';
 import { addAmounts, negate } from '../src/billing/money';
 import { handCharge } from './support/expected-charge';
-import { ApiError } from '../src/common/errors';
+import { DomainError } from '../src/common/errors';
+import { toApiError } from '../src/common/openai-error.filter';
 import { OpenAICompatibleProvider, promptTokenBound } from '../src/providers/openai-compatible/openai-compatible.provider';
 import type { GenerateRequest, StreamEvent } from '../src/providers/provider';
 import { ProvidersService } from '../src/providers/providers.service';
@@ -541,30 +542,30 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
   it('throws 502 upstream_error on event: error / response.failed, a non-2xx answer, or a cut stream', async () => {
     fake.set({ streamError: 'The model crashed.' });
     const streamed = await collect(provider).catch((e) => e);
-    expect(streamed).toBeInstanceOf(ApiError);
-    expect(streamed).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error' });
+    expect(streamed).toBeInstanceOf(DomainError);
+    expect(toApiError(streamed)).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error' });
     expect(streamed.message).toContain('The model crashed.');
 
     fake.set({ httpStatus: 500 });
     const events: StreamEvent[] = [];
     const status = await (async () => {
       for await (const e of provider.stream(request())) events.push(e);
-    })().catch((e) => e);
+    })().catch(toApiError);
     expect(events).toEqual([]);
     expect(status).toMatchObject({ status: 502, code: 'upstream_error', message: 'The upstream provider returned an error (HTTP 500).' });
 
     fake.set({ truncate: true });
-    expect(await collect(provider).catch((e) => e)).toMatchObject({ status: 502, code: 'upstream_error' });
+    expect(await collect(provider).catch(toApiError)).toMatchObject({ status: 502, code: 'upstream_error' });
   });
 
   it('throws 504 upstream_timeout when the upstream does not answer, or stalls mid-stream, past timeout_ms', async () => {
     fake.set({ delayMs: 1500 });
-    expect(await collect(slow).catch((e) => e)).toMatchObject({ status: 504, type: 'server_error', code: 'upstream_timeout' });
+    expect(await collect(slow).catch(toApiError)).toMatchObject({ status: 504, type: 'server_error', code: 'upstream_timeout' });
     fake.set({ deltas: 3, deltaDelayMs: 1500 });
     const events: StreamEvent[] = [];
     const err = await (async () => {
       for await (const e of slow.stream(request())) events.push(e);
-    })().catch((e) => e);
+    })().catch(toApiError);
     expect(err).toMatchObject({ status: 504, code: 'upstream_timeout' });
     expect(events.length).toBeGreaterThan(0);
   });
@@ -572,8 +573,8 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
   it('answers 502 when the upstream cannot be reached', async () => {
     const dead = new OpenAICompatibleProvider({ name: 'dead', type: 'openai', baseUrl: 'http://127.0.0.1:1/v1', apiKey: 'k', timeoutMs: 2000, maxOutputTokens: 10 });
     try {
-      expect(await collect(dead).catch((e) => e)).toMatchObject({ status: 502, code: 'upstream_error' });
-      expect(await dead.generate(request({ stream: false })).catch((e) => e)).toMatchObject({ status: 502, code: 'upstream_error' });
+      expect(await collect(dead).catch(toApiError)).toMatchObject({ status: 502, code: 'upstream_error' });
+      expect(await dead.generate(request({ stream: false })).catch(toApiError)).toMatchObject({ status: 502, code: 'upstream_error' });
     } finally {
       await dead.close();
     }
@@ -590,6 +591,6 @@ describe('OpenAICompatibleProvider.stream() against the fake upstream', () => {
     const closing = new OpenAICompatibleProvider({ name: 'c', type: 'openai', baseUrl: fake.url, apiKey: 'k', timeoutMs: 2000, maxOutputTokens: 10 });
     expect((await closing.generate(request({ stream: false }))).text).toBe(FAKE_DEFAULTS.text);
     await closing.close();
-    expect(await closing.generate(request({ stream: false })).catch((e) => e)).toMatchObject({ status: 502 });
+    expect(await closing.generate(request({ stream: false })).catch(toApiError)).toMatchObject({ status: 502 });
   });
 });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isUniqueViolation } from '../billing/ledger.service';
 import { compareAmounts, defaultCachedInputPrice } from '../billing/money';
 import { CatalogService } from '../catalog/catalog.service';
-import { ApiError, invalidValue, notFound } from '../common/errors';
+import { DomainError, ErrorCode, invalidValue, notFound } from '../common/errors';
 import type { Price, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import { ProvidersService } from '../providers/providers.service';
@@ -19,12 +19,10 @@ export const pastEffectiveFrom = () =>
   invalidValue('effective_from', `'effective_from' may not be in the past: a price version takes effect now (leave it out) or later.`);
 
 export const priceConflict = (effectiveFrom: Date) =>
-  new ApiError(
-    409,
+  new DomainError(
+    ErrorCode.Conflict,
     `A price version effective from ${effectiveFrom.toISOString()} already exists with different prices; price versions are immutable, use another effective_from.`,
-    'invalid_request_error',
-    'conflict',
-    'effective_from',
+    { param: 'effective_from' },
   );
 
 /** Resolved prices of one version, as exact decimal strings. */

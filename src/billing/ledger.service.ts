@@ -7,6 +7,7 @@ import { PrismaService } from '../prisma/prisma.service';
 import { requireTenant } from '../prisma/require-tenant';
 import { isUuid } from '../common/ids';
 import { assignBalancesAfter, PlannedCharge } from './charge-plan';
+import { addToBalance, insertCharges, takeCharges } from './ledger.repository';
 import { compareAmounts, isAmount } from './money';
 
 export type LedgerTx = Prisma.TransactionClient;
@@ -90,18 +91,14 @@ export class LedgerService {
    */
   async creditWithin(tx: LedgerTx, tenantId: string, amount: string, reference: string | null, kind: CreditKind = 'credit'): Promise<CreditResult> {
     assertCreditAmount(amount, kind);
-    let rows: Array<{ balance: string }>;
+    let balanceAfter: string | null;
     try {
-      rows = await tx.$queryRaw<Array<{ balance: string }>>`
-        UPDATE tenants SET balance = balance + ${amount}::numeric
-        WHERE id = ${tenantId}::uuid
-        RETURNING balance::text AS balance`;
+      balanceAfter = await addToBalance(tx, tenantId, amount);
     } catch (err) {
       if (isNumericOverflow(err)) throw invalidValue('amount', 'This amount would take the balance beyond the largest amount the ledger can hold.');
       throw err;
     }
-    if (!rows.length) throw tenantNotFound(tenantId);
-    const balanceAfter = rows[0].balance;
+    if (balanceAfter === null) throw tenantNotFound(tenantId);
     const entry = await tx.ledgerEntry.create({
       data: { tenantId, kind, amount, balanceAfter, reference },
       select: { id: true, balanceAfter: true },
@@ -124,26 +121,10 @@ export class LedgerService {
       else byTenant.set(p.event.tenantId, [p]);
     }
     for (const tenantId of [...byTenant.keys()].sort()) {
-      const [{ balance }] = await tx.$queryRaw<Array<{ balance: string }>>`
-        UPDATE tenants SET balance = balance - ${totals.get(tenantId)}::numeric,
-                           reserved = reserved - ${released.get(tenantId) ?? '0'}::numeric
-         WHERE id = ${tenantId}::uuid RETURNING balance::text AS balance`;
+      const balance = await takeCharges(tx, tenantId, totals.get(tenantId)!, released.get(tenantId) ?? '0');
       assignBalancesAfter(byTenant.get(tenantId)!, balance);
     }
-    // One statement for the whole batch (createMany costs several times more in the client).
-    const col = <T>(f: (p: PlannedCharge) => T) => planned.map(f);
-    await tx.$executeRaw`
-      INSERT INTO ledger_entries (id, tenant_id, kind, amount, balance_after, usage_event_id, response_id, price_id,
-                                  input_cost, cached_input_cost, output_cost, reasoning_cost)
-      SELECT gen_random_uuid(), tenant_id, 'charge', amount, balance_after, usage_event_id, response_id, price_id,
-             input_cost, cached_input_cost, output_cost, reasoning_cost
-        FROM unnest(${col((p) => p.event.tenantId)}::uuid[], ${col((p) => `-${p.charge.total}`)}::numeric[],
-                    ${col((p) => p.balanceAfter!)}::numeric[], ${col((p) => p.event.id)}::uuid[],
-                    ${col((p) => p.event.responseId)}::text[], ${col((p) => p.price.id)}::uuid[],
-                    ${col((p) => p.charge.input)}::numeric[], ${col((p) => p.charge.cachedInput)}::numeric[],
-                    ${col((p) => p.charge.output)}::numeric[], ${col((p) => p.charge.reasoning)}::numeric[])
-             AS u(tenant_id, amount, balance_after, usage_event_id, response_id, price_id,
-                  input_cost, cached_input_cost, output_cost, reasoning_cost)`;
+    await insertCharges(tx, planned);
   }
 
   /** The tenant's current balance as a decimal string; 404 when the tenant is unknown. */

@@ -1,21 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ApiError } from '../common/errors';
+import { DomainError, ErrorCode } from '../common/errors';
 import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import type { LedgerTx } from './ledger.service';
 import { addAmounts } from './money';
+import {
+  deleteReservations,
+  holdAdmissions,
+  interruptExpiredLeases,
+  releaseOrphanReservations,
+  withdrawAdmission,
+  withdrawExpiredLeases,
+} from './reservations.repository';
 
 export const insufficientQuota = () =>
-  new ApiError(
-    429,
-    'You exceeded your current quota: the balance left cannot cover this request. Add credits to continue.',
-    'insufficient_quota',
-    'insufficient_quota',
-    null,
-    { 'x-should-retry': 'false' },
-  );
+  new DomainError(ErrorCode.InsufficientQuota, 'You exceeded your current quota: the balance left cannot cover this request. Add credits to continue.');
 
 /**
  * One admitted request: the most it can cost, held against the tenant's balance, and the pending
@@ -102,32 +103,7 @@ export class ReservationsService {
   /** Holds all of `group` against the balance, with their pending usage events, in one statement, or none of it. */
   private async hold(tenantId: string, group: PendingAdmission[]): Promise<boolean> {
     const a = group.map((p) => p.admission);
-    const col = <T>(f: (x: Admission) => T) => a.map(f);
-    const total = addAmounts(...col((x) => x.amount));
-    const lease = `${this.env.REQUEST_LEASE_MS} milliseconds`;
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      WITH held AS (
-        UPDATE tenants SET reserved = reserved + ${total}::numeric
-         WHERE id = ${tenantId}::uuid AND balance - reserved >= ${total}::numeric
-        RETURNING id
-      ), reservation AS (
-        INSERT INTO reservations (id, tenant_id, amount, expires_at)
-        SELECT r.id, held.id, r.amount, now() + ${lease}::interval FROM held,
-               unnest(${col((x) => x.reservationId)}::uuid[], ${col((x) => x.amount)}::numeric[]) AS r(id, amount)
-      )
-      INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens,
-                                reasoning_tokens, requested_at, reservation_id, state, price_id, max_input_tokens,
-                                max_output_tokens, lease_expires_at)
-      SELECT u.id, held.id, u.api_key_id, u.response_id, u.model, 0, 0, 0, 0, u.requested_at, u.reservation_id, 'pending',
-             u.price_id, u.max_input, u.max_output, now() + ${lease}::interval
-        FROM held, unnest(${col((x) => x.usageEventId)}::uuid[], ${col((x) => x.apiKeyId)}::uuid[],
-                          ${col((x) => x.responseId)}::text[], ${col((x) => x.model)}::text[],
-                          ${col((x) => x.requestedAt)}::timestamptz[], ${col((x) => x.reservationId)}::uuid[],
-                          ${col((x) => x.priceId)}::uuid[], ${col((x) => x.maxInputTokens)}::int[],
-                          ${col((x) => x.maxOutputTokens)}::int[])
-             AS u(id, api_key_id, response_id, model, requested_at, reservation_id, price_id, max_input, max_output)
-      RETURNING id`;
-    return rows.length === group.length;
+    return holdAdmissions(this.prisma, tenantId, addAmounts(...a.map((x) => x.amount)), this.env.REQUEST_LEASE_MS, a);
   }
 
   /**
@@ -136,13 +112,7 @@ export class ReservationsService {
    * (its charge releases the hold).
    */
   async withdraw(reservationId: string): Promise<void> {
-    await this.prisma.$executeRaw`
-      WITH event AS (
-        DELETE FROM usage_events WHERE reservation_id = ${reservationId}::uuid AND state = 'pending' RETURNING reservation_id
-      ), gone AS (
-        DELETE FROM reservations r USING event WHERE r.id = event.reservation_id RETURNING r.tenant_id, r.amount
-      )
-      UPDATE tenants t SET reserved = t.reserved - gone.amount FROM gone WHERE t.id = gone.tenant_id`;
+    await withdrawAdmission(this.prisma, reservationId);
   }
 
   /**
@@ -152,8 +122,7 @@ export class ReservationsService {
   async takeWithin(tx: LedgerTx, reservationIds: string[]): Promise<Map<string, string>> {
     const released = new Map<string, string>();
     if (!reservationIds.length) return released;
-    const rows = await tx.$queryRaw<Array<{ tenantId: string; amount: string }>>`
-      DELETE FROM reservations WHERE id = ANY(${reservationIds}::uuid[]) RETURNING tenant_id AS "tenantId", amount::text AS amount`;
+    const rows = await deleteReservations(tx, reservationIds);
     for (const r of rows) released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount));
     return released;
   }
@@ -164,34 +133,16 @@ export class ReservationsService {
    * withdrawn (nothing is known to have been produced). Returns the interrupted event ids.
    */
   async settleExpiredLeases(): Promise<string[]> {
-    const interrupted = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      UPDATE usage_events SET state = 'interrupted', lease_expires_at = NULL
-       WHERE state = 'pending' AND lease_expires_at < now() AND checkpointed_at IS NOT NULL
-      RETURNING id`;
-    const withdrawn = await this.prisma.$executeRaw`
-      WITH event AS (
-        DELETE FROM usage_events
-         WHERE state = 'pending' AND lease_expires_at < now() AND checkpointed_at IS NULL
-        RETURNING reservation_id
-      ), gone AS (
-        DELETE FROM reservations r USING event WHERE r.id = event.reservation_id RETURNING r.tenant_id, r.amount
-      ), per_tenant AS (SELECT tenant_id, sum(amount) AS amount FROM gone GROUP BY tenant_id)
-      UPDATE tenants t SET reserved = t.reserved - p.amount FROM per_tenant p WHERE t.id = p.tenant_id`;
+    const interrupted = await interruptExpiredLeases(this.prisma);
+    const withdrawn = await withdrawExpiredLeases(this.prisma);
     if (interrupted.length || withdrawn) {
       this.logger.warn(`leases expired: ${interrupted.length} requests interrupted (charged from their checkpoint), ${withdrawn} tenants' holds withdrawn`);
     }
-    return interrupted.map((r) => r.id);
+    return interrupted;
   }
 
   /** Frees reservations that have no usage event at all (written before events were made at admission). */
   async releaseOrphans(): Promise<number> {
-    return this.prisma.$executeRaw`
-      WITH gone AS (
-        DELETE FROM reservations r
-         WHERE r.expires_at < now()
-           AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.reservation_id = r.id)
-        RETURNING tenant_id, amount
-      ), per_tenant AS (SELECT tenant_id, sum(amount) AS amount FROM gone GROUP BY tenant_id)
-      UPDATE tenants t SET reserved = t.reserved - p.amount FROM per_tenant p WHERE t.id = p.tenant_id`;
+    return releaseOrphanReservations(this.prisma);
   }
 }

@@ -1,14 +1,14 @@
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '../auth/auth.guards';
-import { ApiError } from '../common/errors';
+import { DomainError, ErrorCode } from '../common/errors';
 import { CatalogService, PricedModel } from './catalog.service';
 
 /** The OpenAI `model` object. */
 const toModelObject = (m: PricedModel) => ({ id: m.id, object: 'model' as const, created: Math.floor(m.createdAt.getTime() / 1000), owned_by: m.provider });
 
 const modelNotFound = (id: string) =>
-  new ApiError(404, `The model '${id}' does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model');
+  new DomainError(ErrorCode.ModelNotFound, `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
 
 /** GET /v1/models and /v1/models/:id: the models a tenant can call (those with a price in force). */
 @ApiTags('models')

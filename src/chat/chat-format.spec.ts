@@ -1,4 +1,4 @@
-import { ApiError } from '../common/errors';
+import { DomainError } from '../common/errors';
 import { ChatChunker, chatId, toChatCompletion, toResponsesRequest } from './chat-format';
 
 const response = (over: Record<string, unknown> = {}) =>
@@ -49,8 +49,8 @@ describe('chat format', () => {
       toResponsesRequest(dto as any);
       throw new Error('accepted');
     } catch (err) {
-      expect(err).toBeInstanceOf(ApiError);
-      expect((err as ApiError).param).toBe(param);
+      expect(err).toBeInstanceOf(DomainError);
+      expect((err as DomainError).param).toBe(param);
     }
   });
 

@@ -1,29 +1,14 @@
-/** An error in the OpenAI shape: {"error": {message, type, param, code}}. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly type: string,
-    readonly code: string | null = null,
-    readonly param: string | null = null,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
+import { DomainError, ErrorCode } from './domain-error';
 
-  toBody() {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
-  }
-}
+export { DomainError, ErrorCode } from './domain-error';
 
-export const invalidValue = (param: string | null, message: string) =>
-  new ApiError(400, message, 'invalid_request_error', 'invalid_value', param);
+export const invalidValue = (param: string | null, message: string) => new DomainError(ErrorCode.InvalidValue, message, { param });
 
-export const notFound = (message: string, param: string | null = null) =>
-  new ApiError(404, message, 'invalid_request_error', 'not_found', param);
+export const unknownParameter = (param: string, shownAs = param) =>
+  new DomainError(ErrorCode.UnknownParameter, `Unknown parameter: '${shownAs}'.`, { param });
 
-export const invalidApiKey = (message = 'Incorrect API key provided.') =>
-  new ApiError(401, message, 'invalid_request_error', 'invalid_api_key');
+export const notFound = (message: string, param: string | null = null) => new DomainError(ErrorCode.NotFound, message, { param });
 
-export const serviceUnavailable = (message: string) =>
-  new ApiError(503, message, 'server_error', 'service_unavailable');
+export const invalidApiKey = (message = 'Incorrect API key provided.') => new DomainError(ErrorCode.InvalidApiKey, message);
+
+export const serviceUnavailable = (message: string) => new DomainError(ErrorCode.ServiceUnavailable, message);

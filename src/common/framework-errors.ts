@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from './errors';
+import { ApiError } from './api-error';
 import { sendApiError } from './openai-error.filter';
 
 const CODES: Record<string, string> = {

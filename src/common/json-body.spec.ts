@@ -1,3 +1,4 @@
+import { toApiError } from './openai-error.filter';
 import { findJsonDefect, isStorableString, MAX_JSON_DEPTH } from './json-body';
 
 const nest = (levels: number, leaf: unknown = 1): unknown => {
@@ -21,7 +22,7 @@ describe('findJsonDefect', () => {
     [{ list: ['ok', ['ok', '\u0000']] }, 'list[1][1]'],
   ])('names the bad string in %j: %s', (body, param) => {
     const err = findJsonDefect(body);
-    expect(err?.toBody().error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param });
+    expect(err && toApiError(err).toBody().error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param });
   });
 
   it('reports the first defect in document order', () => {
@@ -36,7 +37,7 @@ describe('findJsonDefect', () => {
   it(`allows ${MAX_JSON_DEPTH} levels of nesting and refuses one more, naming where`, () => {
     expect(findJsonDefect(nest(MAX_JSON_DEPTH))).toBeNull();
     const err = findJsonDefect(nest(MAX_JSON_DEPTH + 1));
-    expect(err?.status).toBe(400);
+    expect(err && toApiError(err).status).toBe(400);
     expect(err?.param).toBe(Array(MAX_JSON_DEPTH).fill('a').join('.'));
   });
 

@@ -1,5 +1,5 @@
 import type { FastifyBodyParser, FastifyInstance } from 'fastify';
-import { ApiError, invalidValue } from './errors';
+import { DomainError, invalidValue } from './errors';
 
 declare global {
   interface String {
@@ -46,7 +46,7 @@ const tooDeep = (param: string) =>
  * Postgres cannot store, or nesting deeper than `maxDepth`. One iterative walk (no recursion, so
  * no stack overflow whatever the depth); the path is only built for the defect.
  */
-export function findJsonDefect(root: unknown, maxDepth = MAX_JSON_DEPTH): ApiError | null {
+export function findJsonDefect(root: unknown, maxDepth = MAX_JSON_DEPTH): DomainError | null {
   const stack: Frame[] = [{ value: root, parent: null, key: '', depth: 1 }];
   while (stack.length) {
     const frame = stack.pop()!;

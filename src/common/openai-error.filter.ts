@@ -1,13 +1,47 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isUnavailableError } from './db-errors';
-import { ApiError } from './errors';
+import { ApiError } from './api-error';
+import { DomainError, ErrorCode } from './domain-error';
 import { bodyMustBeJson } from './http-habits';
+
+interface Wire {
+  status: number;
+  type: string;
+  code: string;
+  headers?: Record<string, string>;
+}
+
+/** How each domain error code looks to clients. A new code fails to compile until it is listed. */
+export const ERROR_WIRE: Record<ErrorCode, Wire> = {
+  [ErrorCode.InvalidValue]: { status: 400, type: 'invalid_request_error', code: 'invalid_value' },
+  [ErrorCode.UnknownParameter]: { status: 400, type: 'invalid_request_error', code: 'unknown_parameter' },
+  [ErrorCode.PreviousResponseNotFound]: { status: 400, type: 'invalid_request_error', code: 'previous_response_not_found' },
+  [ErrorCode.InvalidApiKey]: { status: 401, type: 'invalid_request_error', code: 'invalid_api_key' },
+  [ErrorCode.NotFound]: { status: 404, type: 'invalid_request_error', code: 'not_found' },
+  [ErrorCode.ModelNotFound]: { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
+  [ErrorCode.ModelNotPriced]: { status: 400, type: 'invalid_request_error', code: 'model_not_priced' },
+  [ErrorCode.Conflict]: { status: 409, type: 'invalid_request_error', code: 'conflict' },
+  [ErrorCode.InvoiceNotReady]: { status: 409, type: 'invalid_request_error', code: 'invoice_not_ready' },
+  [ErrorCode.InsufficientQuota]: { status: 429, type: 'insufficient_quota', code: 'insufficient_quota', headers: { 'x-should-retry': 'false' } },
+  [ErrorCode.RateLimited]: { status: 429, type: 'rate_limit_exceeded', code: 'rate_limit_exceeded' },
+  [ErrorCode.UpstreamError]: { status: 502, type: 'server_error', code: 'upstream_error' },
+  [ErrorCode.ServiceUnavailable]: { status: 503, type: 'server_error', code: 'service_unavailable' },
+  [ErrorCode.UpstreamTimeout]: { status: 504, type: 'server_error', code: 'upstream_timeout' },
+};
+
+export function domainErrorToApiError(err: DomainError): ApiError {
+  const wire = ERROR_WIRE[err.code];
+  const { rateLimit, retryAfterSeconds } = err.details;
+  const headers = { ...rateLimit, ...(retryAfterSeconds !== undefined && { 'retry-after': String(retryAfterSeconds) }), ...wire.headers };
+  return new ApiError(wire.status, err.message, wire.type, wire.code, err.param, headers);
+}
 
 const tooLarge = () => new ApiError(413, 'Request body is too large.', 'invalid_request_error', 'request_too_large');
 
 /** Maps any thrown error to an ApiError in the OpenAI shape. */
 export function toApiError(err: unknown, req?: { method: string; url: string }): ApiError {
+  if (err instanceof DomainError) return domainErrorToApiError(err);
   if (err instanceof ApiError) return err;
   if (err instanceof HttpException) {
     const status = err.getStatus();
@@ -35,7 +69,7 @@ export function toApiError(err: unknown, req?: { method: string; url: string }):
   if (err instanceof SyntaxError && fastifyErr.statusCode === 400) {
     return new ApiError(400, `We could not parse the JSON body of your request. (${fastifyErr.message})`, 'invalid_request_error', 'invalid_value');
   }
-  if (isUnavailableError(err)) return new ApiError(503, 'The service is temporarily unavailable (database or cache unreachable).', 'server_error', 'service_unavailable');
+  if (isUnavailableError(err)) return domainErrorToApiError(new DomainError(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable (database or cache unreachable).'));
   if (typeof fastifyErr.statusCode === 'number' && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
     return new ApiError(fastifyErr.statusCode, fastifyErr.message ?? 'Bad request.', 'invalid_request_error');
   }

@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { ApiError, invalidValue } from './errors';
+import { DomainError, invalidValue, unknownParameter } from './errors';
 
 /** `input[0].content` from the nested ValidationError chain. */
 function paramPath(path: string[]): string {
@@ -14,12 +14,12 @@ function firstLeaf(error: ValidationError, path: string[] = []): { error: Valida
 }
 
 /** Turns the first class-validator failure into an OpenAI-shaped 400 naming the field. */
-export function validationErrorToApiError(errors: ValidationError[]): ApiError {
+export function validationErrorToApiError(errors: ValidationError[]): DomainError {
   const { error, path } = firstLeaf(errors[0]);
   const param = paramPath(path);
   const constraints = error.constraints ?? {};
   if (constraints.whitelistValidation) {
-    return new ApiError(400, `Unknown parameter: '${param}'.`, 'invalid_request_error', 'unknown_parameter', param);
+    return unknownParameter(param);
   }
   const message = Object.values(constraints)[0] ?? `Invalid value for '${param}'.`;
   return invalidValue(param, message.replace(/^\S+/, (first) => (first === error.property ? `'${param}'` : first)));

@@ -2,7 +2,7 @@ import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ApiError } from '../common/errors';
+import { ApiError } from '../common/api-error';
 
 export const DASHBOARD_PATH = '/dashboard';
 

@@ -4,12 +4,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { isUniqueViolation, isUuid } from '../billing/ledger.service';
 import { compareAmounts, formatAmount } from '../billing/money';
-import { ApiError, notFound } from '../common/errors';
+import { DomainError, ErrorCode, notFound } from '../common/errors';
 import { Prisma } from '../generated/prisma/client';
 import type { Invoice, InvoiceLine } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import { InvoiceJob, invoiceJobId, JOBS, QUEUES } from '../queues/queues';
-import { AggregateRow, KeySpec, NO_PRICE_ID, usageAggregateSql } from '../reports/usage-sql';
+import { AggregateRow, KeySpec, NO_PRICE_ID } from '../reports/usage-sql';
+import { aggregateUsage } from '../reports/usage.repository';
+import { checkPeriod, requeueEarlyInvoices } from './invoices.repository';
 import { buildInvoiceLines, ChargeGroup, displayRounding, PriceInfo } from './invoice-lines';
 import { Period, previousMonth } from './period';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
@@ -34,7 +36,7 @@ const INVOICE_KEYS: KeySpec[] = [
 ];
 
 export const invoiceNotReady = (id: string, status: string) =>
-  new ApiError(409, `Invoice '${id}' is not ready yet (status: ${status}).`, 'invalid_request_error', 'invoice_not_ready');
+  new DomainError(ErrorCode.InvoiceNotReady, `Invoice '${id}' is not ready yet (status: ${status}).`);
 
 const invoiceNotFound = (id: string) => notFound(`No invoice found with id '${id.slice(0, 100)}'.`);
 
@@ -132,11 +134,7 @@ export class InvoicesService {
       take: 500,
     });
     for (const inv of stale) await this.enqueue(inv);
-    const early = await this.prisma.$queryRaw<Array<{ id: string; generation: number }>>`
-      UPDATE invoices SET status = 'queued', generation = generation + 1, error = NULL, updated_at = now()
-       WHERE id IN (SELECT id FROM invoices WHERE status = 'ready' AND as_of < period_end
-                       AND period_end < now() - ${graceMs} * interval '1 millisecond' LIMIT 100)
-       RETURNING id, generation`;
+    const early = await requeueEarlyInvoices(this.prisma, graceMs);
     for (const inv of early) await this.enqueue(inv);
     return stale.length + early.length;
   }
@@ -169,17 +167,9 @@ export class InvoicesService {
 
     const snapshot = await this.prisma.$transaction(
       async (tx) => {
-        const [{ asOf, uncharged, ledgerTotal }] = await tx.$queryRaw<Array<{ asOf: Date; uncharged: number; ledgerTotal: string }>>`
-          SELECT now() AS "asOf",
-                 (SELECT count(*)::int FROM usage_events e
-                   WHERE e.charged_at IS NULL AND e.tenant_id = ${invoice.tenantId}::uuid
-                     AND e.created_at >= ${range.from.toISOString()}::timestamptz AND e.created_at < ${range.to.toISOString()}::timestamptz) AS uncharged,
-                 (SELECT coalesce(sum(-l.amount), 0)::text FROM ledger_entries l JOIN usage_events e ON e.id = l.usage_event_id
-                   WHERE l.kind = 'charge' AND e.tenant_id = ${invoice.tenantId}::uuid
-                     AND e.created_at >= ${range.from.toISOString()}::timestamptz AND e.created_at < ${range.to.toISOString()}::timestamptz) AS "ledgerTotal"`;
+        const { asOf, uncharged, ledgerTotal } = await checkPeriod(tx, invoice.tenantId, range);
         if (uncharged > 0) return { asOf, uncharged, ledgerTotal, groups: [] as AggregateRow[] };
-        const sql = usageAggregateSql({ tenantId: invoice.tenantId, range, keys: INVOICE_KEYS, chargedOnly: true });
-        const groups = sql ? await tx.$queryRaw<AggregateRow[]>(sql) : [];
+        const groups = await aggregateUsage(tx, { tenantId: invoice.tenantId, range, keys: INVOICE_KEYS, chargedOnly: true });
         return { asOf, uncharged, ledgerTotal, groups };
       },
       { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 120_000, maxWait: 10_000 },

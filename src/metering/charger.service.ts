@@ -4,7 +4,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { LedgerService } from '../billing/ledger.service';
 import { ReservationsService } from '../billing/reservations.service';
-import { PendingEvent, planCharges } from '../billing/charge-plan';
+import { planCharges } from '../billing/charge-plan';
+import { lockChargeable, markCharged } from './usage-events.repository';
 
 /** An event that cannot be charged as it stands (no price in force); retrying will not help soon. */
 export class UnchargeableEventError extends Error {}
@@ -43,18 +44,7 @@ export class ChargerService {
 
   private chargeInTransaction(ids: string[]): Promise<{ outcome: ChargeOutcome; createdAt: Date[] }> {
     return this.prisma.$transaction(async (tx) => {
-      // SKIP LOCKED: an event another worker holds is that worker's to charge (if it rolls back,
-      // the relay queues the event again).
-      const events = await tx.$queryRaw<Array<PendingEvent & { reservationId: string | null; createdAt: Date }>>`
-        SELECT id, tenant_id AS "tenantId", response_id AS "responseId", model,
-               input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
-               output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens",
-               requested_at AS "requestedAt", price_id AS "priceId", reservation_id AS "reservationId",
-               created_at AS "createdAt"
-          FROM usage_events
-         WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL AND state <> 'pending'
-         ORDER BY id
-           FOR UPDATE SKIP LOCKED`;
+      const events = await lockChargeable(tx, ids);
       const pending = new Set(events.map((e) => e.id));
       const skipped = ids.filter((id) => !pending.has(id));
       if (!events.length) return { outcome: { charged: [], skipped }, createdAt: [] };
@@ -75,7 +65,7 @@ export class ChargerService {
       // The requests' reservations end with their charges; billing moves the money.
       const released = await this.reservations.takeWithin(tx, events.flatMap((e) => (e.reservationId ? [e.reservationId] : [])));
       const charged = planned.map((p) => p.event.id);
-      await tx.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${charged}::uuid[])`;
+      await markCharged(tx, charged);
       await this.ledger.appendCharges(tx, planned, totals, released);
       return { outcome: { charged, skipped }, createdAt: events.map((e) => e.createdAt) };
     });

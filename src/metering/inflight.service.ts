@@ -8,6 +8,7 @@ import type { Usage } from '../providers/provider';
 import { MeteringService } from './metering.service';
 import { OutboxWriter } from './outbox-writer';
 import { boundUsage, UsageBounds } from './usage-bounds';
+import { checkpointPending } from './usage-events.repository';
 import { UsageSpool } from './usage-spool';
 
 interface LiveRequest {
@@ -28,7 +29,8 @@ interface LiveRequest {
 export class InflightService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(InflightService.name);
   private readonly live = new Map<string, LiveRequest>();
-  private readonly withdrawals = new Set<string>();
+  /** Failed withdrawals to retry: reservation id -> usage event id. */
+  private readonly withdrawals = new Map<string, string>();
   private readonly periodic: PeriodicTask;
 
   constructor(
@@ -67,10 +69,14 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
   withdraw(usageEventId: string, reservationId: string): Promise<void> {
     this.untrack(usageEventId);
     return this.reservations.withdraw(reservationId).catch((err) => {
-      this.metrics.usageSaveFailures.inc({ kind: 'withdraw' });
-      this.logger.warn(`withdrawal of reservation ${reservationId} failed (${(err as Error).message}); retrying`);
-      this.withdrawals.add(reservationId);
+      this.releaseFailed('first', usageEventId, reservationId, err);
+      this.withdrawals.set(reservationId, usageEventId);
     });
+  }
+
+  private releaseFailed(attempt: 'first' | 'retry', usageEventId: string, reservationId: string, err: unknown) {
+    this.metrics.reservationReleaseFailures.inc({ attempt });
+    this.logger.warn({ usageEventId, reservationId, attempt }, `release of reservation ${reservationId} (usage event ${usageEventId}) failed (${(err as Error)?.message ?? err}); retrying`);
   }
 
   /** One pass (also called by tests). */
@@ -81,9 +87,14 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
         this.metering.enqueueMany(records.map((r) => r.usageEventId)).catch(() => undefined); // else the relay queues them
       });
     }
-    for (const id of [...this.withdrawals]) {
-      await this.reservations.withdraw(id);
-      this.withdrawals.delete(id);
+    for (const [reservationId, usageEventId] of [...this.withdrawals]) {
+      try {
+        await this.reservations.withdraw(reservationId);
+        this.withdrawals.delete(reservationId);
+      } catch (err) {
+        this.releaseFailed('retry', usageEventId, reservationId, err);
+        throw err;
+      }
     }
     await this.checkpoint();
   }
@@ -91,17 +102,9 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
   private async checkpoint() {
     if (!this.live.size) return;
     const live = [...this.live];
-    const ids = live.map(([id]) => id);
-    const usages = await Promise.all(live.map(async ([, request]) => boundUsage(await request.usage(), request.bounds).billable));
-    const col = (f: (u: Usage) => number) => usages.map(f);
-    const lease = `${this.env.REQUEST_LEASE_MS} milliseconds`;
-    await this.prisma.$executeRaw`
-      UPDATE usage_events e
-         SET input_tokens = u.input_tokens, cached_tokens = u.cached_tokens, output_tokens = u.output_tokens,
-             reasoning_tokens = u.reasoning_tokens, checkpointed_at = now(), lease_expires_at = now() + ${lease}::interval
-        FROM unnest(${ids}::uuid[], ${col((u) => u.inputTokens)}::int[], ${col((u) => u.cachedTokens)}::int[],
-                    ${col((u) => u.outputTokens)}::int[], ${col((u) => u.reasoningTokens)}::int[])
-             AS u(id, input_tokens, cached_tokens, output_tokens, reasoning_tokens)
-       WHERE e.id = u.id AND e.state = 'pending'`;
+    const checkpoints = await Promise.all(
+      live.map(async ([usageEventId, request]) => ({ usageEventId, usage: boundUsage(await request.usage(), request.bounds).billable })),
+    );
+    await checkpointPending(this.prisma, checkpoints, this.env.REQUEST_LEASE_MS);
   }
 }

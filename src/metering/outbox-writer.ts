@@ -4,6 +4,7 @@ import { TickBatch } from '../common/tick-batch';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import type { FinalUsage } from './usage-event';
+import { storeAndFinish } from './usage-events.repository';
 
 /** A stored response row (null when the request asked for store: false). */
 export interface ResponseRow {
@@ -83,52 +84,12 @@ export class OutboxWriter {
     await this.insert([{ ...p, response: null }]).then((f) => p.resolve(f.has(p.usage.usageEventId)), p.reject);
   }
 
-  /** Both tables in one statement (a data-modifying CTE): atomic, and a single round trip. */
-  private async insert(batch: Pending[]): Promise<Set<string>> {
-    const r = batch.flatMap((p) => (p.response ? [p.response] : []));
-    const u = batch.map((p) => p.usage);
-    const col = <T, V>(rows: T[], f: (row: T) => V) => rows.map(f);
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      WITH stored AS (
-        INSERT INTO responses (id, tenant_id, api_key_id, model, status, instructions, input, output, usage, settings,
-                               previous_response_id, context_cache, created_at, completed_at)
-        SELECT id, tenant_id, api_key_id, model, status::response_status, instructions, input::jsonb, output::jsonb,
-               usage::jsonb, settings::jsonb, previous_response_id, context_cache::jsonb, created_at, completed_at
-          FROM unnest(${col(r, (x) => x.id)}::text[], ${col(r, (x) => x.tenantId)}::uuid[], ${col(r, (x) => x.apiKeyId)}::uuid[],
-                      ${col(r, (x) => x.model)}::text[], ${col(r, (x) => x.status)}::text[], ${col(r, (x) => storableText(x.instructions))}::text[],
-                      ${col(r, (x) => storableJson(x.input))}::text[], ${col(r, (x) => storableJson(x.output))}::text[],
-                      ${col(r, (x) => storableJson(x.usage))}::text[], ${col(r, (x) => storableJson(x.settings))}::text[],
-                      ${col(r, (x) => x.previousResponseId)}::text[], ${col(r, (x) => storableJson(x.contextCache))}::text[],
-                      ${col(r, (x) => x.createdAt)}::timestamptz[], ${col(r, (x) => x.completedAt)}::timestamptz[])
-               AS u(id, tenant_id, api_key_id, model, status, instructions, input, output, usage, settings,
-                    previous_response_id, context_cache, created_at, completed_at)
-      )
-      UPDATE usage_events e
-         SET input_tokens = u.input_tokens, cached_tokens = u.cached_tokens, output_tokens = u.output_tokens,
-             reasoning_tokens = u.reasoning_tokens, overrun_input_tokens = u.overrun_input,
-             overrun_output_tokens = u.overrun_output, state = 'final', lease_expires_at = NULL
-        FROM unnest(${col(u, (x) => x.usageEventId)}::uuid[], ${col(u, (x) => x.billable.inputTokens)}::int[],
-                    ${col(u, (x) => x.billable.cachedTokens)}::int[], ${col(u, (x) => x.billable.outputTokens)}::int[],
-                    ${col(u, (x) => x.billable.reasoningTokens)}::int[], ${col(u, (x) => x.overrun.inputTokens)}::int[],
-                    ${col(u, (x) => x.overrun.outputTokens)}::int[])
-             AS u(id, input_tokens, cached_tokens, output_tokens, reasoning_tokens, overrun_input, overrun_output)
-       WHERE e.id = u.id AND e.state = 'pending'
-      RETURNING e.id`;
-    return new Set(rows.map((row) => row.id));
+  /** Both tables in one statement: atomic, and a single round trip. */
+  private insert(batch: Pending[]): Promise<Set<string>> {
+    return storeAndFinish(
+      this.prisma,
+      batch.flatMap((p) => (p.response ? [p.response] : [])),
+      batch.map((p) => p.usage),
+    );
   }
-}
-
-/** Text Postgres accepts: no NUL, no lone surrogate (a model's bytes must never fail a save). */
-export function storableText(text: string | null): string | null {
-  if (text === null) return null;
-  const clean = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
-  return clean.isWellFormed() ? clean : clean.toWellFormed();
-}
-
-/** JSON text that jsonb accepts: strings cleaned as storableText does, only when needed. */
-export function storableJson(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  const json = JSON.stringify(value);
-  if (!json.includes('\\u0000') && !/\\ud[89a-f]/i.test(json)) return json;
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? storableText(v) : v));
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, serviceUnavailable } from '../common/errors';
+import { DomainError, ErrorCode, serviceUnavailable } from '../common/errors';
 import { isPermanentDbError } from '../common/db-errors';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
@@ -9,9 +9,9 @@ import type { FinalUsage } from './usage-event';
 import { UsageSpool } from './usage-spool';
 
 /** Thrown when an answer's usage is safe (spooled) but the answer itself could not be stored. */
-export class UsageSpooledError extends ApiError {
+export class UsageSpooledError extends DomainError {
   constructor() {
-    super(503, 'The service is temporarily unavailable: the answer could not be stored. Its usage was recorded and will be billed.', 'server_error', 'service_unavailable');
+    super(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable: the answer could not be stored. Its usage was recorded and will be billed.');
   }
 }
 
@@ -34,7 +34,7 @@ export class UsageRecorder {
 
   /**
    * Resolves once the usage is committed (true: finished by this call; false: the event had already
-   * been finished, e.g. interrupted by the relay). Throws UsageSpooledError (503) when the database
+   * been finished, e.g. interrupted by the relay). Throws UsageSpooledError (service unavailable) when the database
    * stayed away: the usage is then in the spool, and will be charged once the database is back.
    */
   async finish(response: ResponseRow | null, usage: FinalUsage): Promise<boolean> {

@@ -79,8 +79,15 @@ export class MetricsService {
 
   readonly usageSaveFailures = new Counter({
     name: 'tollgate_usage_save_failures_total',
-    help: 'Failures on the way to recording usage, by what failed (retried, content dropped, spool write, withdrawal).',
+    help: 'Failures on the way to recording usage, by what failed (retried, content dropped, spool write).',
     labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reservationReleaseFailures = new Counter({
+    name: 'tollgate_reservation_release_failures_total',
+    help: 'Holds of unanswered requests that could not be given back (retried until they are), by attempt.',
+    labelNames: ['attempt'] as const,
     registers: [this.registry],
   });
 

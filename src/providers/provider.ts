@@ -130,7 +130,7 @@ export type StreamEvent =
 export interface Provider {
   readonly name: string;
   /**
-   * Throws ApiError (400 with `param`) for a request this provider refuses, before any work;
+   * Throws a DomainError (InvalidValue naming `param`) for a request this provider refuses, before any work;
    * called before the balance is reserved so a refused request costs nothing.
    */
   validate(request: GenerateRequest): void | Promise<void>;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import { ApiError } from '../common/errors';
+import { DomainError, ErrorCode } from '../common/errors';
 import type { Provider } from './provider';
 import { SimulatedProvider } from './simulated/simulated.provider';
 
@@ -38,7 +38,7 @@ export class ProvidersService implements OnModuleDestroy {
 
   get(name: string): Provider {
     const provider = this.providers.get(name);
-    if (!provider) throw new ApiError(502, `The model's provider '${name}' is not configured.`, 'server_error', 'upstream_error');
+    if (!provider) throw new DomainError(ErrorCode.UpstreamError, `The model's provider '${name}' is not configured.`);
     return provider;
   }
 

@@ -5,7 +5,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import { bearerToken, secretsEqual } from '../auth/api-key';
-import { ApiError } from '../common/errors';
+import { ApiError } from '../common/api-error';
 import { Env } from '../config/env';
 import { QUEUES } from './queues';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import { ApiError } from '../common/errors';
+import { DomainError, ErrorCode } from '../common/errors';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
@@ -107,13 +107,9 @@ export class RateLimiterService {
     const requestsOver = !!limits.rpm && usedRequests + 1 > limits.rpm;
     this.metrics.rateLimited.inc({ kind: requestsOver ? 'requests' : 'tokens' });
     const what = requestsOver ? `requests per minute (limit ${limits.rpm})` : `tokens per minute (limit ${limits.tpm}, used ${usedTokens}, requested ${tokens})`;
-    throw new ApiError(
-      429,
-      `Rate limit reached for this API key on ${what}. Please try again in ${formatReset(resetMs)}.`,
-      'rate_limit_exceeded',
-      'rate_limit_exceeded',
-      null,
-      { ...headers, 'retry-after': String(Math.max(1, Math.ceil(resetMs / 1000))) },
-    );
+    throw new DomainError(ErrorCode.RateLimited, `Rate limit reached for this API key on ${what}. Please try again in ${formatReset(resetMs)}.`, {
+      rateLimit: headers,
+      retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)),
+    });
   }
 }

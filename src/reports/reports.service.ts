@@ -3,7 +3,8 @@ import { requireTenant } from '../prisma/require-tenant';
 import { PrismaService } from '../prisma/prisma.service';
 import { REPORT_KEYS, toUsageRow, totalsOf, UsageMetrics, UsageRow } from './usage-report';
 import { UsageQuery } from './usage-query';
-import { AggregateRow, usageAggregateSql, zeroAggregate } from './usage-sql';
+import { zeroAggregate } from './usage-sql';
+import { aggregateUsage } from './usage.repository';
 
 export interface UsageReport {
   object: 'usage_report';
@@ -26,12 +27,11 @@ export class ReportsService {
 
   async usage(query: UsageQuery): Promise<UsageReport> {
     if (query.tenantId !== undefined) await this.assertTenant(query.tenantId);
-    const sql = usageAggregateSql({
+    let rows = await aggregateUsage(this.prisma, {
       tenantId: query.tenantId,
       range: { from: query.from, to: query.to },
       keys: query.groupBy.map((g) => REPORT_KEYS[g]),
     });
-    let rows: AggregateRow[] = sql ? await this.prisma.$queryRaw<AggregateRow[]>(sql) : [];
     // No group_by: always exactly one (total) row, zeros included.
     if (!query.groupBy.length && !rows.length) rows = [zeroAggregate()];
     const data = rows.map((r) => toUsageRow(r, query.groupBy));

@@ -1,12 +1,14 @@
-import { ApiError } from '../common/errors';
+import { DomainError } from '../common/errors';
+import { toApiError } from '../common/openai-error.filter';
 import { parseFormat, parseGroupBy, parseUsageQuery } from './usage-query';
 
 const paramOf = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    return { status: (err as ApiError).status, param: (err as ApiError).param, code: (err as ApiError).code };
+    expect(err).toBeInstanceOf(DomainError);
+    const wire = toApiError(err);
+    return { status: wire.status, param: wire.param, code: wire.code };
   }
   throw new Error('did not throw');
 };

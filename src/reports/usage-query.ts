@@ -1,4 +1,4 @@
-import { ApiError, invalidValue } from '../common/errors';
+import { invalidValue, unknownParameter } from '../common/errors';
 import { isIsoTimestamp } from '../admin/dto/validators';
 
 /** What a usage report can be grouped by, and the key each adds to a row. */
@@ -70,7 +70,7 @@ export function parseUsageQuery(raw: Record<string, unknown>, allowTenant: boole
   const known = ['from', 'to', 'group_by', 'format', ...(allowTenant ? ['tenant_id'] : [])];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) {
-      throw new ApiError(400, `Unknown parameter: '${key.slice(0, 50)}'.`, 'invalid_request_error', 'unknown_parameter', key);
+      throw unknownParameter(key, key.slice(0, 50));
     }
   }
   for (const key of ['from', 'to', 'format', 'tenant_id']) {

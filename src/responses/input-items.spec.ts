@@ -1,11 +1,11 @@
-import { ApiError } from '../common/errors';
+import { DomainError } from '../common/errors';
 import { buildPrompt, InputMessageItem, normalizeInput, OutputItem } from './input-items';
 
 const paramOf = (fn: () => unknown): string | null => {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ApiError) return err.param;
+    if (err instanceof DomainError) return err.param;
     throw err;
   }
   throw new Error('did not throw');

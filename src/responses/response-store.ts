@@ -5,16 +5,10 @@ import { PrismaService } from '../prisma/prisma.service';
 import type { ContextCache } from '../providers/provider';
 import type { InputItem, OutputItem, Turn } from './input-items';
 import type { ApiUsage, ResponseRecord, ResponseSettings } from './response-object';
+import { selectChain, selectItems, StoredItem } from './responses.repository';
 
 /** How many earlier turns a conversation may have. */
 const MAX_CHAIN = 1000;
-
-interface ChainRow {
-  id: string;
-  input: InputItem[];
-  output: OutputItem[];
-  context_cache: ContextCache | null;
-}
 
 /** Stored responses (tenant-scoped: another tenant's response does not exist). */
 @Injectable()
@@ -23,16 +17,7 @@ export class ResponseStore {
 
   /** The conversation ending at `responseId`, oldest turn first; null when not found for this tenant. */
   async loadChain(tenantId: string, responseId: string): Promise<{ turns: Turn[]; cache: ContextCache | null } | null> {
-    const rows = await this.prisma.$queryRaw<ChainRow[]>`
-      WITH RECURSIVE chain AS (
-        SELECT id, previous_response_id, input, output, context_cache, 0 AS depth
-          FROM responses WHERE id = ${responseId} AND tenant_id = ${tenantId}::uuid AND deleted_at IS NULL
-        UNION ALL
-        SELECT r.id, r.previous_response_id, r.input, r.output, r.context_cache, c.depth + 1
-          FROM responses r JOIN chain c ON r.id = c.previous_response_id
-         WHERE r.tenant_id = ${tenantId}::uuid AND r.deleted_at IS NULL AND c.depth < ${MAX_CHAIN}
-      )
-      SELECT id, input, output, context_cache FROM chain ORDER BY depth DESC`;
+    const rows = await selectChain(this.prisma, tenantId, responseId, MAX_CHAIN);
     if (!rows.length) return null;
     return {
       turns: rows.map((r) => ({ input: r.input, output: r.output })),
@@ -85,13 +70,9 @@ export class ResponseStore {
    * The tenant's stored items (input or output of a response not deleted) with these ids, by id.
    * Another tenant's item is simply absent.
    */
-  async findItems(tenantId: string, ids: string[]): Promise<Map<string, Record<string, unknown> & { type: string }>> {
-    const rows = await this.prisma.$queryRaw<Array<{ item: Record<string, unknown> & { type: string } }>>`
-      SELECT DISTINCT ON (item->>'id') item
-        FROM responses r, jsonb_array_elements(r.output || r.input) AS item
-       WHERE r.tenant_id = ${tenantId}::uuid AND r.deleted_at IS NULL AND item->>'id' = ANY(${ids}::text[])
-       ORDER BY item->>'id', r.created_at DESC`;
-    return new Map(rows.map((r) => [String(r.item.id), r.item]));
+  async findItems(tenantId: string, ids: string[]): Promise<Map<string, StoredItem>> {
+    const items = await selectItems(this.prisma, tenantId, ids);
+    return new Map(items.map((item) => [String(item.id), item]));
   }
 
   /** Deletes the content; the usage event (and so the bill) stays. */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
-import { ApiError, invalidValue, notFound } from '../common/errors';
+import type { ApiError } from '../common/api-error';
+import { DomainError, ErrorCode, invalidValue, notFound } from '../common/errors';
 import { newId, newUuid } from '../common/ids';
 import { computeCharge, costReceipt, maxAmount, Price } from '../billing/money';
 import { ReservationsService } from '../billing/reservations.service';
@@ -25,10 +26,10 @@ import { relayedDelta, ResponseStreamBuilder, StreamFrame } from './stream-event
 import { passThroughOf, resolveItemReferences, textFormatOf, toolChoiceOf, toolsOf } from './tool-fields';
 
 const modelNotPriced = (model: string) =>
-  new ApiError(400, `The model '${model}' has no price in force and cannot be called yet.`, 'invalid_request_error', 'model_not_priced', 'model');
+  new DomainError(ErrorCode.ModelNotPriced, `The model '${model}' has no price in force and cannot be called yet.`, { param: 'model' });
 
 const previousNotFound = (id: string) =>
-  new ApiError(400, `Previous response with id '${id}' not found.`, 'invalid_request_error', 'previous_response_not_found', 'previous_response_id');
+  new DomainError(ErrorCode.PreviousResponseNotFound, `Previous response with id '${id}' not found.`, { param: 'previous_response_id' });
 
 @Injectable()
 export class ResponsesService {

@@ -1,4 +1,4 @@
-import { ApiError } from '../common/errors';
+import { ApiError } from '../common/api-error';
 import type { ResponseRecord } from './response-object';
 import { ResponseStreamBuilder } from './stream-events';
 

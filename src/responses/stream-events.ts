@@ -1,4 +1,4 @@
-import type { ApiError } from '../common/errors';
+import type { ApiError } from '../common/api-error';
 import { newId } from '../common/ids';
 import type { ToolCall } from '../providers/provider';
 import type { CustomToolCallItem, FunctionCallItem, OutputItem } from './input-items';

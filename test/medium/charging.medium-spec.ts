@@ -6,6 +6,7 @@ import { boundUsage } from '../../src/metering/usage-bounds';
 import { insertEvent } from '../support/events';
 import { expectMoneyInvariants } from '../support/invariants';
 import { Medium, MediumTenant, startMedium } from '../support/medium';
+import { ErrorCode } from '../../src/common/errors';
 
 const MODEL = `medium-charge-${Date.now()}`;
 // Prices per 1M tokens: input 0.25, cached input 0.025, output 2.00 (from 2020); 1.00 / 0.1 / 3.00 from 2030.
@@ -146,7 +147,7 @@ describe('reservations and charging (medium)', () => {
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => reservations.admit(admission(t, '0.3'))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     for (const r of results.filter((x) => x.status === 'rejected')) {
-      expect((r as PromiseRejectedResult).reason).toMatchObject({ status: 429, code: 'insufficient_quota' });
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.InsufficientQuota });
     }
     expect(await tenantRow(t.tenantId)).toEqual({ balance: '1.000000000000000000', reserved: '0.900000000000000000' });
     const { rows } = await m.db.query(`SELECT state, price_id, max_input_tokens, max_output_tokens FROM usage_events WHERE tenant_id = $1`, [t.tenantId]);

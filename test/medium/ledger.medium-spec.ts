@@ -2,6 +2,7 @@ import { LedgerService } from '../../src/billing/ledger.service';
 import { newUuid } from '../../src/common/ids';
 import { balanceAfterMismatches, balanceLedgerMismatches } from '../support/invariants';
 import { Medium, startMedium } from '../support/medium';
+import { ErrorCode } from '../../src/common/errors';
 
 /** LedgerService on the real database: credits, adjustments, references, balance_after, pages. */
 describe('LedgerService (medium)', () => {
@@ -73,29 +74,29 @@ describe('LedgerService (medium)', () => {
 
   it.each(['0', '-1', '0.000', '1e3', 'abc', '', '0.0000000000000000001'])('refuses a credit of %j with param amount, writing nothing', async (amount) => {
     const { tenantId } = await m.tenant();
-    await expect(ledger.credit(tenantId, amount)).rejects.toMatchObject({ status: 400, param: 'amount' });
+    await expect(ledger.credit(tenantId, amount)).rejects.toMatchObject({ code: ErrorCode.InvalidValue, param: 'amount' });
     expect(await entries(tenantId)).toEqual([]);
   });
 
   it('an adjustment may be negative but not zero', async () => {
     const { tenantId } = await m.tenant();
     await expect(ledger.credit(tenantId, '-1', null, 'adjustment')).resolves.toMatchObject({ balance: '-1' });
-    await expect(ledger.credit(tenantId, '0', null, 'adjustment')).rejects.toMatchObject({ status: 400, param: 'amount' });
+    await expect(ledger.credit(tenantId, '0', null, 'adjustment')).rejects.toMatchObject({ code: ErrorCode.InvalidValue, param: 'amount' });
   });
 
   it('a credit past the largest balance the ledger holds is a 400 on amount, and nothing moves', async () => {
     const { tenantId } = await m.tenant();
     await ledger.credit(tenantId, '99999999999999999999');
-    await expect(ledger.credit(tenantId, '1')).rejects.toMatchObject({ status: 400, param: 'amount' });
+    await expect(ledger.credit(tenantId, '1')).rejects.toMatchObject({ code: ErrorCode.InvalidValue, param: 'amount' });
     await expect(ledger.balance(tenantId)).resolves.toBe('99999999999999999999');
     expect(await entries(tenantId)).toHaveLength(1);
   });
 
   it('an unknown or malformed tenant is a 404', async () => {
     for (const id of [newUuid(), 'nope']) {
-      await expect(ledger.credit(id, '1')).rejects.toMatchObject({ status: 404 });
-      await expect(ledger.balance(id)).rejects.toMatchObject({ status: 404 });
-      await expect(ledger.listLedger(id)).rejects.toMatchObject({ status: 404 });
+      await expect(ledger.credit(id, '1')).rejects.toMatchObject({ code: ErrorCode.NotFound });
+      await expect(ledger.balance(id)).rejects.toMatchObject({ code: ErrorCode.NotFound });
+      await expect(ledger.listLedger(id)).rejects.toMatchObject({ code: ErrorCode.NotFound });
     }
   });
 
@@ -108,7 +109,7 @@ describe('LedgerService (medium)', () => {
     const rest = await ledger.listLedger(tenantId, { limit: 10, after: first.data[1].id });
     expect(rest.data.map((e) => e.amount.toFixed())).toEqual(['3', '4', '5']);
     expect(rest.hasMore).toBe(false);
-    for (const limit of [0, 1001, 1.5]) await expect(ledger.listLedger(tenantId, { limit })).rejects.toMatchObject({ status: 400, param: 'limit' });
-    for (const after of ['nope', newUuid()]) await expect(ledger.listLedger(tenantId, { after })).rejects.toMatchObject({ status: 400, param: 'after' });
+    for (const limit of [0, 1001, 1.5]) await expect(ledger.listLedger(tenantId, { limit })).rejects.toMatchObject({ code: ErrorCode.InvalidValue, param: 'limit' });
+    for (const after of ['nope', newUuid()]) await expect(ledger.listLedger(tenantId, { after })).rejects.toMatchObject({ code: ErrorCode.InvalidValue, param: 'after' });
   });
 });

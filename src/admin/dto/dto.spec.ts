@@ -1,5 +1,6 @@
 import type { ArgumentMetadata } from '@nestjs/common';
-import { ApiError } from '../../common/errors';
+import { DomainError } from '../../common/errors';
+import { toApiError } from '../../common/openai-error.filter';
 import { apiValidationPipe } from '../../common/validation';
 import { CreateApiKeyDto } from './api-key.dto';
 import { PutModelDto } from './model.dto';
@@ -14,8 +15,8 @@ async function rejection(metatype: ArgumentMetadata['metatype'], value: unknown,
   try {
     await run(metatype, value, type);
   } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    return err as ApiError;
+    expect(err).toBeInstanceOf(DomainError);
+    return toApiError(err);
   }
   throw new Error(`expected ${JSON.stringify(value)} to be refused`);
 }

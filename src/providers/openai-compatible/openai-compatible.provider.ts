@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import { ApiError } from '../../common/errors';
+import { DomainError } from '../../common/errors';
 import type { GenerateRequest, GenerateResult, Provider, StreamEvent } from '../provider';
 import type { OpenAIProviderConfig } from '../providers-file';
 import { requestPromptTokens } from '../token-counting';
@@ -197,10 +197,10 @@ export class OpenAICompatibleProvider implements Provider {
 
   /** A transport failure as a gateway error; the caller's own abort is rethrown unchanged. */
   private failed(err: unknown, signal?: AbortSignal): Error {
-    if (err instanceof ApiError) return err;
+    if (err instanceof DomainError) return err;
     if (signal?.aborted && isAbortError(err)) return err as Error;
     const mapped = transportError(err);
-    this.logger.warn(`upstream request failed: ${errorCode(err) ?? 'unknown error'} -> ${mapped.status}`);
+    this.logger.warn(`upstream request failed: ${errorCode(err) ?? 'unknown error'} -> ${mapped.code}`);
     return mapped;
   }
 

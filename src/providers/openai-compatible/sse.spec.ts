@@ -1,4 +1,6 @@
-import { ApiError } from '../../common/errors';
+import type { ApiError } from '../../common/api-error';
+import { DomainError } from '../../common/errors';
+import { toApiError } from '../../common/openai-error.filter';
 import type { StreamEvent } from '../provider';
 import { countTokens, promptTokens } from '../tokenizer';
 import { mapUpstreamStream } from './sse';
@@ -50,8 +52,8 @@ async function failure(text: string): Promise<ApiError> {
   try {
     await collect(text);
   } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    return err as ApiError;
+    expect(err).toBeInstanceOf(DomainError);
+    return toApiError(err);
   }
   throw new Error('expected the stream to fail');
 }

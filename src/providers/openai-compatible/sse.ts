@@ -11,7 +11,7 @@ import { REASONING_PART_SEPARATOR, resultFromResponse } from './wire';
  * - `response.created` / `in_progress` / `queued` are dropped (Tollgate sends its own);
  * - `response.completed` / `response.incomplete` -> done, with the result built from the event's
  *   full `response` exactly as generate() builds it;
- * - `event: error` (or `type: "error"`) and `response.failed` -> ApiError 502 upstream_error;
+ * - `event: error` (or `type: "error"`) and `response.failed` -> DomainError UpstreamError;
  * - anything else is ignored; `data: [DONE]` ends the stream. A stream that ends without a
  *   terminal event is an upstream error.
  * The streamed texts are kept (reasoning parts separated by a blank line, as generate() joins

@@ -1,4 +1,5 @@
-import { ApiError } from '../../common/errors';
+import { DomainError } from '../../common/errors';
+import { toApiError } from '../../common/openai-error.filter';
 import { sanitizeUpstreamMessage, transportError, upstreamStatusError } from './upstream-errors';
 
 const SECRET = 'prov-key-0123456789';
@@ -6,8 +7,8 @@ const SECRET = 'prov-key-0123456789';
 describe('upstreamStatusError', () => {
   it('is always 502 server_error/upstream_error naming the upstream status', () => {
     const err = upstreamStatusError(500, JSON.stringify({ error: { message: 'internal details here' } }), [SECRET]);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error', param: null });
+    expect(err).toBeInstanceOf(DomainError);
+    expect(toApiError(err)).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error', param: null });
     expect(err.message).toBe('The upstream provider returned an error (HTTP 500).');
   });
 
@@ -38,10 +39,10 @@ describe('transportError', () => {
   const coded = (code: string) => Object.assign(new Error('connect to http://secret-host failed'), { code });
   it('maps timeouts to 504 upstream_timeout and other failures to 502, without the cause text', () => {
     for (const code of ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']) {
-      expect(transportError(coded(code))).toMatchObject({ status: 504, type: 'server_error', code: 'upstream_timeout' });
+      expect(toApiError(transportError(coded(code)))).toMatchObject({ status: 504, type: 'server_error', code: 'upstream_timeout' });
     }
     const refused = transportError(coded('ECONNREFUSED'));
-    expect(refused).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error' });
+    expect(toApiError(refused)).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error' });
     expect(refused.message).not.toMatch(/secret-host/);
   });
 });

@@ -1,16 +1,16 @@
-import { ApiError } from '../../common/errors';
+import { DomainError, ErrorCode } from '../../common/errors';
 
 /**
- * Upstream failures as the gateway reports them to clients: 502 `server_error` /
- * `upstream_error`, or 504 `upstream_timeout`. Messages never carry the provider's key, its URL
+ * Upstream failures as the gateway reports them to clients: an upstream error (502) or an
+ * upstream timeout (504). Messages never carry the provider's key, its URL
  * or raw upstream bodies; see `upstreamDetail` for the one case where upstream text passes through.
  */
 
 export const upstreamError = (message = 'The upstream provider failed.') =>
-  new ApiError(502, message, 'server_error', 'upstream_error');
+  new DomainError(ErrorCode.UpstreamError, message);
 
 export const upstreamTimeout = () =>
-  new ApiError(504, 'The upstream provider did not answer in time.', 'server_error', 'upstream_timeout');
+  new DomainError(ErrorCode.UpstreamTimeout, 'The upstream provider did not answer in time.');
 
 /** Upstream statuses whose error message describes the request, so it may help the client. */
 const PASS_THROUGH_STATUSES = new Set([400, 404, 409, 413, 422]);
@@ -56,7 +56,7 @@ export function errorMessageOf(body: string): unknown {
  * what to change (e.g. an unsupported parameter); for 401/403/429/5xx it is not, since those are
  * about the gateway's account or the upstream's health, not the client's request.
  */
-export function upstreamStatusError(status: number, body: string, secrets: readonly string[]): ApiError {
+export function upstreamStatusError(status: number, body: string, secrets: readonly string[]): DomainError {
   const base = `The upstream provider returned an error (HTTP ${status}).`;
   if (!PASS_THROUGH_STATUSES.has(status)) return upstreamError(base);
   const detail = sanitizeUpstreamMessage(errorMessageOf(body), secrets);
@@ -71,9 +71,9 @@ export const isAbortError = (err: unknown): boolean =>
 export const errorCode = (err: unknown): string | undefined =>
   err instanceof Error ? ((err as { code?: unknown }).code as string | undefined) ?? err.name : undefined;
 
-/** A transport failure (connect, socket, timeout) as a gateway error; ApiErrors pass unchanged. */
-export function transportError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
+/** A transport failure (connect, socket, timeout) as a gateway error; DomainErrors pass unchanged. */
+export function transportError(err: unknown): DomainError {
+  if (err instanceof DomainError) return err;
   const code = errorCode(err);
   if (code && TIMEOUT_CODES.has(code)) return upstreamTimeout();
   return upstreamError('The upstream provider could not be reached.');

@@ -1,4 +1,5 @@
-import { ApiError } from '../../common/errors';
+import { DomainError } from '../../common/errors';
+import { toApiError } from '../../common/openai-error.filter';
 import type { GenerateRequest } from '../provider';
 import { countTokens, promptTokens } from '../tokenizer';
 import { buildRequestBody, resultFromResponse } from './wire';
@@ -182,8 +183,8 @@ describe('resultFromResponse', () => {
       } catch (err) {
         error = err;
       }
-      expect(error).toBeInstanceOf(ApiError);
-      expect(error).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error' });
+      expect(error).toBeInstanceOf(DomainError);
+      expect(toApiError(error)).toMatchObject({ status: 502, type: 'server_error', code: 'upstream_error' });
     }
   });
 });

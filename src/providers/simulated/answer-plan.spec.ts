@@ -1,4 +1,4 @@
-import { ApiError } from '../../common/errors';
+import { DomainError } from '../../common/errors';
 import type { GenerateRequest, PromptMessage, ToolDefinition } from '../provider';
 import { definitionTokens, planAnswer, tokenPieces, validatePlan } from './answer-plan';
 
@@ -49,7 +49,7 @@ describe('planAnswer', () => {
       try {
         validatePlan(request(over));
       } catch (err) {
-        return (err as ApiError).param;
+        return (err as DomainError).param;
       }
       return null;
     };

@@ -1,5 +1,6 @@
 import { Test } from '@nestjs/testing';
-import { ApiError } from '../../common/errors';
+import { DomainError } from '../../common/errors';
+import { toApiError } from '../../common/openai-error.filter';
 import type { GenerateRequest, GenerateResult, PromptMessage, StreamEvent } from '../provider';
 import { closeTokenCounting } from '../token-counting';
 import { countTokens, messageTokens, promptTokens, truncateToTokens } from '../tokenizer';
@@ -56,9 +57,9 @@ const expectApiError = async (validation: Promise<void>, param: string, message?
   } catch (e) {
     error = e;
   }
-  expect(error).toBeInstanceOf(ApiError);
-  expect(error).toMatchObject({ status: 400, param, type: 'invalid_request_error' });
-  if (message) expect((error as ApiError).message).toMatch(message);
+  expect(error).toBeInstanceOf(DomainError);
+  expect(toApiError(error)).toMatchObject({ status: 400, param, type: 'invalid_request_error' });
+  if (message) expect((error as DomainError).message).toMatch(message);
 };
 
 describe('SimulatedProvider', () => {

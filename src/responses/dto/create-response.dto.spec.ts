@@ -1,5 +1,7 @@
 import { ArgumentMetadata } from '@nestjs/common';
-import { ApiError } from '../../common/errors';
+import type { ApiError } from '../../common/api-error';
+import { DomainError } from '../../common/errors';
+import { toApiError } from '../../common/openai-error.filter';
 import { apiValidationPipe } from '../../common/validation';
 import { CreateResponseDto } from './create-response.dto';
 
@@ -11,7 +13,7 @@ async function errorOf(body: Record<string, unknown>): Promise<ApiError> {
   try {
     await validate(body);
   } catch (err) {
-    if (err instanceof ApiError) return err;
+    if (err instanceof DomainError) return toApiError(err);
     throw err;
   }
   throw new Error('accepted');

@@ -1,0 +1,43 @@
+import { SqlClient } from '../common/sql/sql-client';
+import { unnestInsert, UnnestColumn } from '../common/sql/unnest';
+import type { PlannedCharge } from './charge-plan';
+
+interface BalanceRow {
+  balance: string;
+}
+
+/** Adds `amount` to the tenant's balance; the new balance, or null when there is no such tenant. */
+export async function addToBalance(db: SqlClient, tenantId: string, amount: string): Promise<string | null> {
+  const rows = await db.$queryRaw<BalanceRow[]>`
+    UPDATE tenants SET balance = balance + ${amount}::numeric
+    WHERE id = ${tenantId}::uuid
+    RETURNING balance::text AS balance`;
+  return rows.length ? rows[0].balance : null;
+}
+
+/** Takes a tenant's charges off its balance and what their holds released off `reserved`; the new balance. */
+export async function takeCharges(db: SqlClient, tenantId: string, total: string, released: string): Promise<string> {
+  const [{ balance }] = await db.$queryRaw<BalanceRow[]>`
+    UPDATE tenants SET balance = balance - ${total}::numeric,
+                       reserved = reserved - ${released}::numeric
+     WHERE id = ${tenantId}::uuid RETURNING balance::text AS balance`;
+  return balance;
+}
+
+const CHARGE_COLUMNS: UnnestColumn<PlannedCharge>[] = [
+  { column: 'tenant_id', pgType: 'uuid', value: (p) => p.event.tenantId },
+  { column: 'amount', pgType: 'numeric', value: (p) => `-${p.charge.total}` },
+  { column: 'balance_after', pgType: 'numeric', value: (p) => p.balanceAfter },
+  { column: 'usage_event_id', pgType: 'uuid', value: (p) => p.event.id },
+  { column: 'response_id', pgType: 'text', value: (p) => p.event.responseId },
+  { column: 'price_id', pgType: 'uuid', value: (p) => p.price.id },
+  { column: 'input_cost', pgType: 'numeric', value: (p) => p.charge.input },
+  { column: 'cached_input_cost', pgType: 'numeric', value: (p) => p.charge.cachedInput },
+  { column: 'output_cost', pgType: 'numeric', value: (p) => p.charge.output },
+  { column: 'reasoning_cost', pgType: 'numeric', value: (p) => p.charge.reasoning },
+];
+
+/** One charge entry per planned charge, in one statement (createMany costs several times more in the client). */
+export async function insertCharges(db: SqlClient, planned: PlannedCharge[]): Promise<void> {
+  await db.$executeRaw(unnestInsert('ledger_entries', CHARGE_COLUMNS, planned, { id: 'gen_random_uuid()', kind: `'charge'` }));
+}
