@@ -27,12 +27,14 @@ const SMOKE = !!process.env.BENCH_SMOKE;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
 const RATE = Number(process.env.BENCH_RATE ?? (SMOKE ? 100 : 500));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const TARGETS = (process.env.BENCH_TARGETS ?? 'direct,portkey,tollgate-all,tollgate-split').split(',').map((s) => s.trim());
+/** Another checkout, built, benched beside this one as "baseline" (ROLE=all): before/after in one run. */
+const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
+const TARGETS = (process.env.BENCH_TARGETS ?? `direct,portkey,${BASELINE ? 'baseline-all,' : ''}tollgate-all,tollgate-split`).split(',').map((s) => s.trim());
 const PAYLOAD_NAMES = (process.env.BENCH_PAYLOADS ?? PAYLOADS.map((p) => p.name).join(',')).split(',').map((s) => s.trim());
 const PROFILE = !!process.env.BENCH_PROFILE;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const MODEL = 'bench-up';
-const LABELS: Record<string, string> = { direct: 'direct', portkey: 'Portkey', 'tollgate-all': 'Tollgate (ROLE=all)', 'tollgate-split': 'Tollgate (api + worker)' };
+const LABELS: Record<string, string> = { 'baseline-all': 'baseline (ROLE=all)', direct: 'direct', portkey: 'Portkey', 'tollgate-all': 'Tollgate (ROLE=all)', 'tollgate-split': 'Tollgate (api + worker)' };
 
 const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
 const resultsDir = path.join(ROOT, 'bench', 'results');
@@ -65,11 +67,12 @@ interface Started {
   tenantId?: string;
 }
 
-async function startTollgate(split: boolean, upstreamUrl: string, providersFile: string, port: number): Promise<Started> {
+async function startTollgate(split: boolean, upstreamUrl: string, providersFile: string, port: number, root = ROOT): Promise<Started> {
+  const tag = root === ROOT ? (split ? 'split' : 'all') : 'baseline';
   const env = {
     DATABASE_URL: databaseUrl,
     REDIS_URL,
-    QUEUE_PREFIX: `${prefix}-${split ? 'split' : 'all'}`,
+    QUEUE_PREFIX: `${prefix}-${tag}`,
     ADMIN_TOKEN,
     PROVIDERS_FILE: providersFile,
     LOG_LEVEL: 'warn',
@@ -77,11 +80,11 @@ async function startTollgate(split: boolean, upstreamUrl: string, providersFile:
     PORT: String(port),
     HOST: '127.0.0.1',
   };
-  const flags = (name: string) => ['-r', './bench/heap-report.js', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []), 'dist/main.js'];
+  const flags = (name: string) => ['-r', path.join(ROOT, 'bench', 'heap-report.js'), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []), 'dist/main.js'];
   const heap = (name: string) => path.join(os.tmpdir(), `tollgate-bench-heap-${stamp}-${name}.json`);
   const procs = split
     ? [spawnProc('api', flags('api'), { ...env, ROLE: 'api' }, heap('api')), spawnProc('worker', flags('worker'), { ...env, ROLE: 'worker' }, heap('worker'))]
-    : [spawnProc('tollgate', flags('all'), { ...env, ROLE: 'all' }, heap('all'))];
+    : [spawnProc('tollgate', flags(tag), { ...env, ROLE: 'all' }, heap(tag), root)];
   running.push(...procs);
   const base = `http://127.0.0.1:${port}`;
   await waitHttp(`${base}/health`, procs[0]);
@@ -91,7 +94,7 @@ async function startTollgate(split: boolean, upstreamUrl: string, providersFile:
     return res.json() as Promise<any>;
   };
   await admin('PUT', `/admin/models/${MODEL}`, { provider: 'bench', upstream_model: 'bench-upstream', input_price: '0.25', output_price: '2' });
-  const tenant = await admin('POST', '/admin/tenants', { name: `bench-${split ? 'split' : 'all'}`, credits: '100000000' });
+  const tenant = await admin('POST', '/admin/tenants', { name: `bench-${tag}`, credits: '100000000' });
   // Limits far above the load, so every request runs the rate-limit check as a limited key does.
   const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench', rpm_limit: 100_000_000, tpm_limit: 1_000_000_000 });
   void upstreamUrl;
@@ -129,10 +132,13 @@ async function main() {
         headers: { 'content-type': 'application/json', authorization: 'Bearer sk-upstream-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamUrl },
         procs: [pk],
       };
+    } else if (name === 'baseline-all') {
+      if (!BASELINE) throw new Error('the baseline-all target needs BENCH_BASELINE (a built checkout)');
+      started = await startTollgate(false, upstreamUrl, providersFile, 3950 + i, BASELINE);
     } else started = await startTollgate(name === 'tollgate-split', upstreamUrl, providersFile, 3950 + i);
     for (const p of started.procs) rss.watch(`${name}:${p.name}`, p.child.pid!);
 
-    const tollgate = name.startsWith('tollgate');
+    const tollgate = name.startsWith('tollgate') || name === 'baseline-all';
     let pgPids: number[] = [];
     const groups: ProcessGroups = {
       ...Object.fromEntries(started.procs.map((p) => [p.name, () => [p.child.pid!]])),

@@ -208,6 +208,7 @@ describe('metering: usage events -> exactly one exact charge each', () => {
     expect(own.name).toBe(JOBS.charge);
     expect(own.data).toEqual({ usageEventId: unpriced });
     await waitFor('the batch job completed', async () => (await queue.getJob(batch.id!)) === undefined);
+    await waitFor('the other events charged', async () => (await uncharged(tenant.tenantId)) === 1);
 
     const amounts = (
       await db.query(`SELECT usage_event_id, amount::text AS amount FROM ledger_entries WHERE tenant_id = $1 AND kind = 'charge'`, [tenant.tenantId])

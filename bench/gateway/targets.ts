@@ -13,9 +13,9 @@ export interface Proc {
   output: () => string;
 }
 
-export function spawnProc(name: string, args: string[], env: Record<string, string>, heapFile: string | null = null): Proc {
+export function spawnProc(name: string, args: string[], env: Record<string, string>, heapFile: string | null = null, cwd = ROOT): Proc {
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env, ...(heapFile ? { BENCH_HEAP_FILE: heapFile } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,6 +5,7 @@ import { Env } from '../config/env';
 import { closeWithin } from '../queues/close-within';
 import { ChargeBatchJob, ChargeJob, JOBS, QUEUES } from '../queues/queues';
 import { ChargeBatcher } from './charge-batcher';
+import { ChargerService } from './charger.service';
 import { MeteringService } from './metering.service';
 
 /** Jobs run concurrently so the batcher can gather them into one transaction. */
@@ -20,6 +21,7 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
 
   constructor(
     private readonly batcher: ChargeBatcher,
+    private readonly charger: ChargerService,
     private readonly metering: MeteringService,
     private readonly env: Env,
   ) {
@@ -50,15 +52,17 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
   }
 
   /**
-   * The batcher charges each event of the batch (alone, if their transaction fails); an event it
-   * could not charge becomes its own job, which retries and dead-letters without the others.
-   * Only if that job cannot be queued does the batch job fail (and is retried).
+   * The batch's events in one transaction. If it fails, every event of the batch becomes its own
+   * job (through the batcher, so the chargeable ones are charged together at once, and the one that
+   * cannot be charged retries and dead-letters alone). Only if those jobs cannot be queued does the
+   * batch job fail (and is retried).
    */
   private async chargeBatch(ids: string[]): Promise<void> {
-    const settled = await Promise.allSettled(ids.map((id) => this.batcher.charge(id)));
-    const failed = ids.filter((_, i) => settled[i].status === 'rejected');
-    if (!failed.length) return;
-    this.logger.warn(`${failed.length} of a batch of ${ids.length} events not charged; each queued as its own job`);
-    await this.metering.enqueueMany(failed);
+    try {
+      await this.charger.chargeEvents(ids);
+    } catch (err) {
+      this.logger.warn(`a batch of ${ids.length} events failed (${(err as Error).message}); each queued as its own job`);
+      await this.metering.enqueueMany(ids);
+    }
   }
 }
