@@ -77,6 +77,8 @@ export async function openLoop(target: Target, rate: number, seconds: number): P
   const start = performance.now();
   const running: Promise<void>[] = [];
   const one = async (due: number) => {
+    // Issued early (within the last millisecond of its wait): timed from when it was sent.
+    due = Math.min(due, performance.now());
     try {
       const res = await pool.request({ path: url.pathname, method: 'POST', headers: target.headers, body: target.body });
       let first = 0;
