@@ -27,14 +27,21 @@ const SMOKE = !!process.env.BENCH_SMOKE;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
 const RATE = Number(process.env.BENCH_RATE ?? (SMOKE ? 100 : 500));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-/** Another checkout, built, benched beside this one as "baseline" (ROLE=all): before/after in one run. */
-const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
-const TARGETS = (process.env.BENCH_TARGETS ?? `direct,portkey,${BASELINE ? 'baseline-all,' : ''}tollgate-all,tollgate-split`).split(',').map((s) => s.trim());
+/** Other checkouts, built, each benched beside this one (ROLE=all) as target "base:<folder name>": before/after in one run. */
+const BASELINES = new Map(
+  (process.env.BENCH_BASELINE ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((dir) => [`base:${path.basename(path.resolve(dir))}`, path.resolve(dir)]),
+);
+const TARGETS = (process.env.BENCH_TARGETS ?? ['direct', 'portkey', ...BASELINES.keys(), 'tollgate-all', 'tollgate-split'].join(',')).split(',').map((s) => s.trim());
 const PAYLOAD_NAMES = (process.env.BENCH_PAYLOADS ?? PAYLOADS.map((p) => p.name).join(',')).split(',').map((s) => s.trim());
 const PROFILE = !!process.env.BENCH_PROFILE;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const MODEL = 'bench-up';
-const LABELS: Record<string, string> = { 'baseline-all': 'baseline (ROLE=all)', direct: 'direct', portkey: 'Portkey', 'tollgate-all': 'Tollgate (ROLE=all)', 'tollgate-split': 'Tollgate (api + worker)' };
+const LABELS: Record<string, string> = {
+  ...Object.fromEntries([...BASELINES.keys()].map((k) => [k, `${k.slice(5)} (ROLE=all)`])),
+  direct: 'direct', portkey: 'Portkey', 'tollgate-all': 'Tollgate (ROLE=all)', 'tollgate-split': 'Tollgate (api + worker)' };
 
 const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
 const resultsDir = path.join(ROOT, 'bench', 'results');
@@ -68,7 +75,7 @@ interface Started {
 }
 
 async function startTollgate(split: boolean, upstreamUrl: string, providersFile: string, port: number, root = ROOT): Promise<Started> {
-  const tag = root === ROOT ? (split ? 'split' : 'all') : 'baseline';
+  const tag = root === ROOT ? (split ? 'split' : 'all') : `base-${path.basename(root)}`;
   const env = {
     DATABASE_URL: databaseUrl,
     REDIS_URL,
@@ -132,13 +139,10 @@ async function main() {
         headers: { 'content-type': 'application/json', authorization: 'Bearer sk-upstream-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamUrl },
         procs: [pk],
       };
-    } else if (name === 'baseline-all') {
-      if (!BASELINE) throw new Error('the baseline-all target needs BENCH_BASELINE (a built checkout)');
-      started = await startTollgate(false, upstreamUrl, providersFile, 3950 + i, BASELINE);
-    } else started = await startTollgate(name === 'tollgate-split', upstreamUrl, providersFile, 3950 + i);
+    } else if (BASELINES.has(name)) started = await startTollgate(false, upstreamUrl, providersFile, 3950 + i, BASELINES.get(name)!); else started = await startTollgate(name === 'tollgate-split', upstreamUrl, providersFile, 3950 + i);
     for (const p of started.procs) rss.watch(`${name}:${p.name}`, p.child.pid!);
 
-    const tollgate = name.startsWith('tollgate') || name === 'baseline-all';
+    const tollgate = name.startsWith('tollgate') || BASELINES.has(name);
     let pgPids: number[] = [];
     const groups: ProcessGroups = {
       ...Object.fromEntries(started.procs.map((p) => [p.name, () => [p.child.pid!]])),

@@ -5,7 +5,6 @@ import { Env } from '../config/env';
 import { closeWithin } from '../queues/close-within';
 import { ChargeBatchJob, ChargeJob, JOBS, QUEUES } from '../queues/queues';
 import { ChargeBatcher } from './charge-batcher';
-import { ChargerService } from './charger.service';
 import { MeteringService } from './metering.service';
 
 /** Jobs run concurrently so the batcher can gather them into one transaction. */
@@ -21,7 +20,6 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
 
   constructor(
     private readonly batcher: ChargeBatcher,
-    private readonly charger: ChargerService,
     private readonly metering: MeteringService,
     private readonly env: Env,
   ) {
@@ -52,17 +50,16 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
   }
 
   /**
-   * The batch's events in one transaction. If it fails, every event of the batch becomes its own
-   * job (through the batcher, so the chargeable ones are charged together at once, and the one that
-   * cannot be charged retries and dead-letters alone). Only if those jobs cannot be queued does the
-   * batch job fail (and is retried).
+   * The batch's events go to the batcher with every other job's, so a worker that is behind
+   * charges many jobs in one transaction. An event it could not charge (its transaction failed,
+   * then it failed alone) becomes its own job, which retries and dead-letters without the others;
+   * only if that job cannot be queued does the batch job fail (and is retried).
    */
   private async chargeBatch(ids: string[]): Promise<void> {
-    try {
-      await this.charger.chargeEvents(ids);
-    } catch (err) {
-      this.logger.warn(`a batch of ${ids.length} events failed (${(err as Error).message}); each queued as its own job`);
-      await this.metering.enqueueMany(ids);
-    }
+    const settled = await Promise.allSettled(ids.map((id) => this.batcher.charge(id)));
+    const failed = ids.filter((_, i) => settled[i].status === 'rejected');
+    if (!failed.length) return;
+    this.logger.warn(`${failed.length} of a batch of ${ids.length} events not charged; each queued as its own job`);
+    await this.metering.enqueueMany(failed);
   }
 }
