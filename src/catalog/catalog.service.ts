@@ -29,6 +29,9 @@ interface CachedModel {
   versions: PriceVersion[];
 }
 
+/** Most model names (known or not) held in the in-process cache; the oldest goes first. */
+export const MAX_CACHED_MODELS = 1000;
+
 /** Models, their provider routing and their versioned prices. */
 @Injectable()
 export class CatalogService {
@@ -51,10 +54,17 @@ export class CatalogService {
         versions: row.prices.map(toPriceVersion),
       };
       hit = { entry, expires: now + MODEL_CACHE_MS };
+      // Bounded: unknown names are cached too (as null), and a client can send any number of them.
+      if (this.models.size >= MAX_CACHED_MODELS && !this.models.has(id)) this.models.delete(this.models.keys().next().value!);
       this.models.set(id, hit);
     }
     if (!hit.entry) return null;
     return { ...hit.entry.model, price: hit.entry.versions.find((v) => v.effectiveFrom <= at) ?? null };
+  }
+
+  /** How many model names the cache holds now. */
+  get cachedModels(): number {
+    return this.models.size;
   }
 
   invalidate(id?: string) {
