@@ -166,11 +166,13 @@ async function main() {
     for (const p of payloads) {
       const target: Target = { url: started.url, headers: started.headers, body: p.body(MODEL) };
       const warm = await closedLoop(target, 10, SMOKE ? 1 : 2);
+      rss.resetWindow();
       const open = await measure(() => openLoop(target, RATE, SECONDS));
       const closed = await measure(() => closedLoop(target, CONNECTIONS, SECONDS));
       answered += warm.ok + open.r.ok + closed.r.ok;
       cutOff += 10 + CONNECTIONS; // requests in flight when a closed-loop window ends are cut off
-      result.payloads[p.name] = { closed: closed.r, open: open.r, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k } };
+      const peakRss = Object.fromEntries(started.procs.map((proc) => [proc.name, round(rss.windowPeakMb.get(`${name}:${proc.name}`) ?? 0, 0)]));
+      result.payloads[p.name] = { closed: closed.r, open: open.r, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k }, peak_rss_mb: peakRss };
       log(`  ${p.name}: max ${closed.r.rps} req/s; at ${RATE} req/s p50 ${open.r.p50_ms} ms p99 ${open.r.p99_ms} ms; not 200: ${open.r.not_ok + closed.r.not_ok}${open.r.first_failure ? ` (${open.r.first_failure.slice(0, 120)})` : ''}`);
     }
     if (tollgate) result.metering = await chargedOnce(db, started.tenantId!, answered, cutOff);
@@ -190,7 +192,7 @@ async function main() {
     '<!-- bench:end -->',
   ].join('\n');
   console.log(`\n## Throughput and latency\n\n${tables}\n## CPU seconds per 1,000 answered requests (total excludes the load generator)\n\n${cpuTable(results, payloads)}\n`);
-  console.log(`## Memory (peak, each process)\n\n${memoryTable(results)}\n\n## Charged exactly once\n\n${meteringLines(results)}\n`);
+  console.log(`## Memory (peak, each process)\n\n${memoryTable(results, payloads)}\n\n## Charged exactly once\n\n${meteringLines(results)}\n`);
   console.log(`## README block\n\n${readme}\n`);
 
   const out: Record<string, unknown> = { at: new Date().toISOString(), machine, config: { seconds: SECONDS, rate: RATE, connections: CONNECTIONS, targets: TARGETS, payloads: PAYLOAD_NAMES }, results };

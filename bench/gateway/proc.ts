@@ -60,18 +60,28 @@ export function cpuWindow(groups: ProcessGroups) {
 /** Samples the peak RSS of the pids it is given every 200 ms. */
 export class RssSampler {
   readonly peakMb = new Map<string, number>();
+  /** Peaks since the last resetWindow(). */
+  readonly windowPeakMb = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly watched = new Map<string, number>();
 
   constructor() {
     this.timer = setInterval(() => {
-      for (const [name, pid] of this.watched) this.peakMb.set(name, Math.max(this.peakMb.get(name) ?? 0, rssMbOf(pid)));
+      for (const [name, pid] of this.watched) {
+        const mb = rssMbOf(pid);
+        this.peakMb.set(name, Math.max(this.peakMb.get(name) ?? 0, mb));
+        this.windowPeakMb.set(name, Math.max(this.windowPeakMb.get(name) ?? 0, mb));
+      }
     }, 200);
     this.timer.unref();
   }
 
   watch(name: string, pid: number) {
     this.watched.set(name, pid);
+  }
+
+  resetWindow() {
+    this.windowPeakMb.clear();
   }
 
   stop() {

@@ -8,6 +8,8 @@ export interface WindowResult {
   open: OpenLoopResult;
   /** CPU seconds per 1,000 answered requests, by process group, in each window. */
   cpu_s_per_1k: { closed: Record<string, number>; open: Record<string, number> };
+  /** Peak RSS of each of the target's processes during this payload's windows. */
+  peak_rss_mb: Record<string, number>;
 }
 
 export interface TargetResult {
@@ -46,7 +48,8 @@ export function throughputTables(results: TargetResult[], payloads: { name: stri
     out.push(`| --- | --- | --- | --- | --- | --- | ---${p.streamed ? ' | ---' : ''} | --- |`);
     for (const r of rows) {
       const w = r.payloads[p.name];
-      const ratio = portkey && portkey.closed.rps > 0 && r.target !== 'portkey' ? `${fmt(w.closed.rps / portkey.closed.rps, 2)}x` : r.target === 'portkey' ? '1x' : '–';
+      const portkeyAnswered = !!portkey && portkey.closed.rps > 0;
+      const ratio = r.target === 'portkey' ? (portkeyAnswered ? '1x' : 'failed') : portkeyAnswered ? `${fmt(w.closed.rps / portkey.closed.rps, 2)}x` : '–';
       const added = (q: 'p50_ms' | 'p99_ms') => (direct && r.target !== 'direct' && w.open[q] !== null && direct.open[q] !== null ? ms(w.open[q]! - direct.open[q]!) : '–');
       const t = p.streamed ? ` | ${ms(w.open.ttfb_p50_ms)} / ${ms(w.open.ttfb_p99_ms)}` : '';
       const failed = w.open.not_ok + w.closed.not_ok;
@@ -74,11 +77,16 @@ export function cpuTable(results: TargetResult[], payloads: { name: string; labe
   return out.join('\n');
 }
 
-export function memoryTable(results: TargetResult[]): string {
-  const out = ['| target | process | peak RSS | peak heap used / total | external |', '| --- | --- | --- | --- | --- |'];
+export function memoryTable(results: TargetResult[], payloads: { name: string }[]): string {
+  const names = payloads.map((p) => p.name);
+  const out = [
+    `| target | process | peak RSS (whole run) | ${names.map((n) => `peak RSS, ${n}`).join(' | ')} | peak heap used / total | external |`,
+    `| --- | --- | --- | ${names.map(() => '---').join(' | ')} | --- | --- |`,
+  ];
   for (const r of results) {
     for (const [proc, m] of Object.entries(r.memory)) {
-      out.push(`| ${r.label} | ${proc} | ${fmt(m.peak_rss_mb)} MB | ${m.heap ? `${m.heap.heap_used_mb} / ${m.heap.heap_total_mb} MB` : '–'} | ${m.heap ? `${m.heap.external_mb} MB` : '–'} |`);
+      const byPayload = names.map((n) => (r.payloads[n]?.peak_rss_mb[proc] !== undefined ? `${fmt(r.payloads[n].peak_rss_mb[proc])} MB` : '–'));
+      out.push(`| ${r.label} | ${proc} | ${fmt(m.peak_rss_mb)} MB | ${byPayload.join(' | ')} | ${m.heap ? `${m.heap.heap_used_mb} / ${m.heap.heap_total_mb} MB` : '–'} | ${m.heap ? `${m.heap.external_mb} MB` : '–'} |`);
     }
   }
   return out.join('\n');
