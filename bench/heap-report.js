@@ -1,6 +1,7 @@
 // Preloaded into a benched process (node -r ./bench/heap-report.js): its peak heap and RSS, as
 // process.memoryUsage() reports them, written to BENCH_HEAP_FILE every second and at exit.
 const fs = require('node:fs');
+const { setInterval } = require('node:timers');
 
 const file = process.env.BENCH_HEAP_FILE;
 if (file) {
