@@ -86,6 +86,8 @@ async function startTollgate(split: boolean, upstreamUrl: string, providersFile:
     NODE_ENV: 'production',
     PORT: String(port),
     HOST: '127.0.0.1',
+    // e.g. --max-old-space-size=…, for the Tollgate processes only
+    NODE_OPTIONS: process.env.BENCH_TOLLGATE_NODE_OPTIONS ?? '',
   };
   const flags = (name: string) => ['-r', path.join(ROOT, 'bench', 'heap-report.js'), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []), 'dist/main.js'];
   const heap = (name: string) => path.join(os.tmpdir(), `tollgate-bench-heap-${stamp}-${name}.json`);
