@@ -1,266 +1,219 @@
 /**
- * npm run bench — the gateway's own overhead. Starts a fast fake upstream and Tollgate in front of
- * it (auth, rate-limit check, reservation, usage event, queueing and the charge worker all on), then
- * measures with autocannon, in one run:
- *   1. at a steady 500 req/s (open loop): p50/p90/p99 of the upstream direct and through Tollgate
- *      (the added latency);
- *   2. with 50 connections: the most req/s of each;
- *   3. that every answered request was charged exactly once, and each process's peak RSS.
- * Prints a table and writes JSON to bench/results/. Measures; asserts no time.
- * Env: BENCH_SECONDS (10), BENCH_RATE (500), BENCH_CONNECTIONS (50), BENCH_API_PROCESSES (1),
- * BENCH_PROFILE=1 (write a --cpu-prof of each API process to bench/results/profile-<stamp>/).
+ * npm run bench — what the gateway adds to every request, in one run, side by side:
+ *   direct (the fast fake upstream), Portkey's open-source gateway (a pure proxy, --headless),
+ *   Tollgate's default deployment (ROLE=all, one process, as `npm start` runs it) and Tollgate as
+ *   api + worker processes; each with three payloads ("Hello!", a 2,000-token prompt, a streamed
+ *   answer of 200 tokens). Per target and payload: max throughput (closed loop, autocannon),
+ *   p50/p99 and time to first byte at a steady open-loop rate, CPU seconds per 1,000 requests of
+ *   each process from /proc, then peak RSS and heap, and that every answered Tollgate request was
+ *   charged exactly once. Prints markdown (and a README block); writes JSON to bench/results/.
+ * Measures; asserts no time. Knobs: see the README (BENCH_*).
  */
-import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Redis from 'ioredis';
 import { Client } from 'pg';
-import { Pool } from 'undici';
-import { createDatabase, deleteRedisKeys, dropDatabase, log, REDIS_URL, ROOT, round, sleep } from './lib';
+import { summarizeProfile } from './profile-summary';
+import { createDatabase, deleteRedisKeys, dropDatabase, log, REDIS_URL, ROOT, round, runBench } from './lib';
+import { closedLoop, openLoop, Target } from './gateway/load';
+import { PAYLOADS } from './gateway/payloads';
+import { cpuWindow, ProcessGroups, RssSampler } from './gateway/proc';
+import { cpuTable, machineLine, memoryTable, meteringLines, TargetResult, throughputTables } from './gateway/report';
+import { firstLine, peakHeap, PORTKEY_START, Proc, spawnProc, stopProc, waitHttp } from './gateway/targets';
+import { chargedOnce } from './gateway/metering-check';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const RATE = Number(process.env.BENCH_RATE ?? 500);
+const SMOKE = !!process.env.BENCH_SMOKE;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
+const RATE = Number(process.env.BENCH_RATE ?? (SMOKE ? 100 : 500));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 1);
+/** Other checkouts, built, each benched beside this one (ROLE=all) as target "base:<folder name>": before/after in one run. */
+const BASELINES = new Map(
+  (process.env.BENCH_BASELINE ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((dir) => [`base:${path.basename(path.resolve(dir))}`, path.resolve(dir)]),
+);
+const TARGETS = (process.env.BENCH_TARGETS ?? ['direct', 'portkey', ...BASELINES.keys(), 'tollgate-all', 'tollgate-split'].join(',')).split(',').map((s) => s.trim());
+const PAYLOAD_NAMES = (process.env.BENCH_PAYLOADS ?? PAYLOADS.map((p) => p.name).join(',')).split(',').map((s) => s.trim());
+const PROFILE = !!process.env.BENCH_PROFILE;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const MODEL = 'bench-up';
+const LABELS: Record<string, string> = {
+  ...Object.fromEntries([...BASELINES.keys()].map((k) => [k, `${k.slice(5)} (ROLE=all)`])),
+  direct: 'direct', portkey: 'Portkey', 'tollgate-all': 'Tollgate (ROLE=all)', 'tollgate-split': 'Tollgate (api + worker)' };
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  peakRssMb: number;
-}
+const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+const resultsDir = path.join(ROOT, 'bench', 'results');
+const profileDir = path.join(resultsDir, `profile-${stamp}`);
+const dbName = `tollgate_bench_gw_${stamp}`;
+const prefix = `tollgate-bench-gw-${stamp}`;
+let databaseUrl = '';
+const running: Proc[] = [];
+const rss = new RssSampler();
 
-function rssMb(pid: number): number {
+async function redisPid(): Promise<number[]> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
+    await redis.connect();
+    const m = /process_id:(\d+)/.exec(await redis.info('server'));
+    return m ? [Number(m[1])] : [];
+  } finally {
+    redis.disconnect();
   }
 }
 
-function spawnNode(name: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr!.on('data', (d) => process.env.BENCH_VERBOSE && process.stderr.write(`[${name}] ${d}`));
-  return { name, child, peakRssMb: 0 };
+async function postgresBackends(db: Client): Promise<number[]> {
+  return (await db.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName])).rows.map((r) => r.pid as number);
 }
 
-function firstLine(p: Proc): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    p.child.stdout!.on('data', (d) => {
-      buf += d;
-      const i = buf.indexOf('\n');
-      if (i >= 0) resolve(buf.slice(0, i).trim());
-    });
-    p.child.once('exit', (code) => reject(new Error(`${p.name} exited with ${code} before it was ready`)));
-  });
+interface Started {
+  url: string;
+  headers: Record<string, string>;
+  procs: Proc[];
+  tenantId?: string;
 }
 
-async function waitHttp(url: string) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error(`${url} did not answer`);
+async function startTollgate(split: boolean, upstreamUrl: string, providersFile: string, port: number, root = ROOT): Promise<Started> {
+  const tag = root === ROOT ? (split ? 'split' : 'all') : `base-${path.basename(root)}`;
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: `${prefix}-${tag}`,
+    ADMIN_TOKEN,
+    PROVIDERS_FILE: providersFile,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    // e.g. --max-old-space-size=…, for the Tollgate processes only
+    NODE_OPTIONS: process.env.BENCH_TOLLGATE_NODE_OPTIONS ?? '',
+  };
+  const flags = (name: string) => ['-r', path.join(ROOT, 'bench', 'heap-report.js'), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []), 'dist/main.js'];
+  const heap = (name: string) => path.join(os.tmpdir(), `tollgate-bench-heap-${stamp}-${name}.json`);
+  const procs = split
+    ? [spawnProc('api', flags('api'), { ...env, ROLE: 'api' }, heap('api')), spawnProc('worker', flags('worker'), { ...env, ROLE: 'worker' }, heap('worker'))]
+    : [spawnProc('tollgate', flags(tag), { ...env, ROLE: 'all' }, heap(tag), root)];
+  running.push(...procs);
+  const base = `http://127.0.0.1:${port}`;
+  await waitHttp(`${base}/health`, procs[0]);
+  const admin = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<any>;
+  };
+  await admin('PUT', `/admin/models/${MODEL}`, { provider: 'bench', upstream_model: 'bench-upstream', input_price: '0.25', output_price: '2' });
+  const tenant = await admin('POST', '/admin/tenants', { name: `bench-${tag}`, credits: '100000000' });
+  // Limits far above the load, so every request runs the rate-limit check as a limited key does.
+  const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench', rpm_limit: 100_000_000, tpm_limit: 1_000_000_000 });
+  void upstreamUrl;
+  return { url: `${base}/v1/responses`, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, procs, tenantId: tenant.id };
 }
-
-/**
- * Open-loop load at a steady rate: one request every 1000/rate ms, whatever the answers do
- * (autocannon's overallRate sends each second's requests in a burst, which measures queueing in
- * the burst rather than the gateway's added latency).
- */
-async function steadyRate(target: { url: string; body: string; headers: Record<string, string> }, rate: number, seconds: number) {
-  const url = new URL(target.url);
-  const pool = new Pool(url.origin, { connections: 128, pipelining: 1 });
-  const latencies: number[] = [];
-  let ok = 0;
-  let failed = 0;
-  const total = rate * seconds;
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    const sent = performance.now();
-    inFlight.push(
-      pool
-        .request({ path: url.pathname, method: 'POST', headers: target.headers, body: target.body })
-        .then(async (res) => {
-          await res.body.text();
-          latencies.push(performance.now() - sent);
-          if (res.statusCode === 200) ok++;
-          else failed++;
-        })
-        .catch(() => void failed++),
-    );
-  }
-  await Promise.all(inFlight);
-  const elapsed = (performance.now() - start) / 1000;
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN, 2);
-  return { requests: total, ok, failed, rps: round(total / elapsed, 0), p50_ms: q(0.5), p90_ms: q(0.9), p99_ms: q(0.99), max_ms: q(1) };
-}
-
-function run(opts: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
-const summary = (r: autocannon.Result) => ({
-  requests: r.requests.total,
-  ok: r['2xx'],
-  non2xx: r.non2xx,
-  errors: r.errors,
-  timeouts: r.timeouts,
-  rps: round(r.requests.average, 0),
-  p50_ms: r.latency.p50,
-  p90_ms: r.latency.p90,
-  p99_ms: r.latency.p99,
-  max_ms: r.latency.max,
-});
 
 async function main() {
-  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-  const dbName = `tollgate_bench_gw_${stamp}`;
-  const prefix = `tollgate-bench-gw-${stamp}`;
-  log(`database ${dbName}`);
-  const databaseUrl = createDatabase(dbName);
-  const procs: Proc[] = [];
-  const sampler = setInterval(() => procs.forEach((p) => p.child.pid && (p.peakRssMb = Math.max(p.peakRssMb, rssMb(p.child.pid)))), 200);
-  try {
-    const upstream = spawnNode('upstream', ['-r', './bench/register.js', 'bench/fast-upstream.ts'], {});
-    procs.push(upstream);
-    const upstreamPort = Number(await firstLine(upstream));
-    const upstreamUrl = `http://127.0.0.1:${upstreamPort}/v1`;
-    const providersFile = path.join(os.tmpdir(), `tollgate-bench-providers-${stamp}.json`);
-    writeFileSync(providersFile, JSON.stringify({ bench: { type: 'openai', base_url: upstreamUrl, api_key: 'sk-upstream-bench' } }));
+  log(`database ${dbName}; ${SECONDS}s windows, ${RATE} req/s, ${CONNECTIONS} connections; targets ${TARGETS.join(',')}; payloads ${PAYLOAD_NAMES.join(',')}`);
+  databaseUrl = createDatabase(dbName);
+  const db = new Client({ connectionString: databaseUrl });
+  db.on('error', (err) => log(`bench database connection: ${err.message}`));
+  await db.connect();
+  const payloads = PAYLOADS.filter((p) => PAYLOAD_NAMES.includes(p.name));
 
-    const common = { DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, ADMIN_TOKEN, PROVIDERS_FILE: providersFile, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
-    const ports = Array.from({ length: API_PROCESSES }, (_, i) => 3900 + i);
-    for (const [i, port] of ports.entries()) {
-      const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'results', `profile-${stamp}`)}`] : [];
-      procs.push(spawnNode(`api${i}`, [...profile, 'dist/main.js'], { ...common, ROLE: 'api', PORT: String(port), HOST: '127.0.0.1' }));
-    }
-    if (!process.env.BENCH_NO_WORKER) procs.push(spawnNode('worker', ['dist/main.js'], { ...common, ROLE: 'worker' }));
-    const base = `http://127.0.0.1:${ports[0]}`;
-    await Promise.all(ports.map((p) => waitHttp(`http://127.0.0.1:${p}/health`)));
+  const upstream = spawnProc('upstream', ['-r', './bench/register.js', 'bench/fast-upstream.ts'], {});
+  running.push(upstream);
+  const upstreamUrl = `http://127.0.0.1:${Number(await firstLine(upstream))}/v1`;
+  const providersFile = path.join(os.tmpdir(), `tollgate-bench-providers-${stamp}.json`);
+  writeFileSync(providersFile, JSON.stringify({ bench: { type: 'openai', base_url: upstreamUrl, api_key: 'sk-upstream-bench' } }));
+  const redisPids = await redisPid();
 
-    const admin = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-      return res.json() as Promise<any>;
+  const results: TargetResult[] = [];
+  for (const [i, name] of TARGETS.entries()) {
+    if (!LABELS[name]) throw new Error(`unknown BENCH_TARGETS entry ${name}`);
+    log(`target ${name}`);
+    let started: Started;
+    if (name === 'direct') started = { url: `${upstreamUrl}/responses`, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-upstream-bench' }, procs: [] };
+    else if (name === 'portkey') {
+      const port = 3950 + i;
+      const pk = spawnProc('portkey', [PORTKEY_START, '--headless', `--port=${port}`], {});
+      running.push(pk);
+      await waitHttp(`http://127.0.0.1:${port}/`, pk);
+      started = {
+        url: `http://127.0.0.1:${port}/v1/responses`,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-upstream-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamUrl },
+        procs: [pk],
+      };
+    } else if (BASELINES.has(name)) started = await startTollgate(false, upstreamUrl, providersFile, 3950 + i, BASELINES.get(name)!); else started = await startTollgate(name === 'tollgate-split', upstreamUrl, providersFile, 3950 + i);
+    for (const p of started.procs) rss.watch(`${name}:${p.name}`, p.child.pid!);
+
+    const tollgate = name.startsWith('tollgate') || BASELINES.has(name);
+    let pgPids: number[] = [];
+    const groups: ProcessGroups = {
+      ...Object.fromEntries(started.procs.map((p) => [p.name, () => [p.child.pid!]])),
+      ...(tollgate ? { postgres: () => pgPids, redis: () => redisPids } : {}),
+      upstream: () => [upstream.child.pid!],
+      'load generator': () => [process.pid],
     };
-    await admin('PUT', `/admin/models/${MODEL}`, { provider: 'bench', upstream_model: 'bench-upstream', input_price: '0.25', output_price: '2' });
-    const tenant = await admin('POST', '/admin/tenants', { name: 'bench', credits: '1000000' });
-    const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench' });
-
-    const body = JSON.stringify({ model: MODEL, input: 'Hello, bench!', max_output_tokens: 64 });
-    const direct = { url: `${upstreamUrl}/responses`, method: 'POST' as const, body, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-upstream-bench' } };
-    const gateways = ports.map((p) => ({ url: `http://127.0.0.1:${p}/v1/responses`, method: 'POST' as const, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }));
-
-    log('warm-up');
-    await run({ ...gateways[0], connections: 10, duration: 2 });
-    await run({ ...direct, connections: 10, duration: 1 });
-
-    log(`steady rate: ${RATE} req/s for ${SECONDS}s each`);
-    const fixedDirect = await steadyRate(direct, RATE, SECONDS);
-    const fixedGateway = await steadyRate(gateways[0], RATE, SECONDS);
-    log(`max throughput: ${CONNECTIONS} connections for ${SECONDS}s each`);
-    const maxDirect = await run({ ...direct, connections: CONNECTIONS, duration: SECONDS });
-    const maxGateway = await Promise.all(gateways.map((g) => run({ ...g, connections: Math.ceil(CONNECTIONS / gateways.length), duration: SECONDS })));
-
-    log('waiting for every answered request to be charged');
-    const db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-    const counts = async () =>
-      (
-        await db.query(
-          `SELECT count(*)::int AS events, count(charged_at)::int AS charged,
-                  (SELECT count(*)::int FROM ledger_entries WHERE kind = 'charge') AS charges,
-                  (SELECT count(DISTINCT usage_event_id)::int FROM ledger_entries WHERE kind = 'charge') AS charged_events,
-                  (SELECT (balance = (SELECT sum(amount) FROM ledger_entries WHERE tenant_id = t.id))::text FROM tenants t WHERE t.id = $1) AS balance_is_ledger
-             FROM usage_events`,
-          [tenant.id],
-        )
-      ).rows[0];
-    const drainStart = Date.now();
-    let c = await counts();
-    while (!process.env.BENCH_NO_WORKER && c.charged < c.events && Date.now() - drainStart < 120_000) {
-      await sleep(250);
-      c = await counts();
-    }
-    const lag = (
-      await db.query(
-        `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY x) AS p99
-           FROM (SELECT extract(epoch FROM l.created_at - e.created_at) * 1000 AS x FROM usage_events e JOIN ledger_entries l ON l.usage_event_id = e.id) s`,
-      )
-    ).rows[0];
-    await db.end();
-
-    const answered = fixedGateway.ok + maxGateway.reduce((n, r) => n + r['2xx'], 0);
-    const gatewayMax = maxGateway.reduce((n, r) => n + r.requests.average, 0);
-    const result = {
-      at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, node: process.version, api_processes: API_PROCESSES, worker_processes: 1 },
-      config: { seconds: SECONDS, rate: RATE, connections: CONNECTIONS },
-      fixed_rate: {
-        upstream_direct: fixedDirect,
-        tollgate: fixedGateway,
-        added_ms: {
-          p50: round(fixedGateway.p50_ms - fixedDirect.p50_ms, 2),
-          p90: round(fixedGateway.p90_ms - fixedDirect.p90_ms, 2),
-          p99: round(fixedGateway.p99_ms - fixedDirect.p99_ms, 2),
-        },
-      },
-      max_throughput: {
-        upstream_direct: summary(maxDirect),
-        tollgate: { ...summary(maxGateway[0]), rps: round(gatewayMax, 0), per_process: maxGateway.map(summary) },
-        tollgate_over_direct: round(gatewayMax / maxDirect.requests.average, 3),
-      },
-      metering: {
-        answered_in_measured_runs: answered,
-        usage_events: c.events,
-        charged_events: c.charged,
-        ledger_charges: c.charges,
-        distinct_events_charged: c.charged_events,
-        every_event_charged_once: c.events === c.charged && c.charges === c.charged_events && c.charges === c.events,
-        balance_equals_ledger: c.balance_is_ledger === 'true',
-        drain_ms: Date.now() - drainStart,
-        charge_lag_ms: { p50: round(Number(lag.p50), 1), p99: round(Number(lag.p99), 1) },
-      },
-      peak_rss_mb: Object.fromEntries(procs.map((p) => [p.name, round(p.peakRssMb, 0)])),
+    const measure = async <T extends { ok: number }>(run: () => Promise<T>) => {
+      pgPids = await postgresBackends(db);
+      const stop = cpuWindow(groups);
+      const r = await run();
+      pgPids = [...new Set([...pgPids, ...(await postgresBackends(db))])];
+      const used = stop();
+      const per1k = Object.fromEntries(Object.entries(used).map(([g, s]) => [g, r.ok ? round((s * 1000) / r.ok, 3) : NaN]));
+      return { r, per1k };
     };
 
-    const f = result.fixed_rate;
-    console.log('\n                      p50 ms   p90 ms   p99 ms    req/s (max, 50 conns)');
-    console.log(`upstream direct   ${[f.upstream_direct.p50_ms, f.upstream_direct.p90_ms, f.upstream_direct.p99_ms].map((x) => String(x).padStart(8)).join(' ')} ${String(result.max_throughput.upstream_direct.rps).padStart(10)}`);
-    console.log(`through Tollgate  ${[f.tollgate.p50_ms, f.tollgate.p90_ms, f.tollgate.p99_ms].map((x) => String(x).padStart(8)).join(' ')} ${String(result.max_throughput.tollgate.rps).padStart(10)}`);
-    console.log(`added             ${[f.added_ms.p50, f.added_ms.p90, f.added_ms.p99].map((x) => String(x).padStart(8)).join(' ')}`);
-    console.log(`\nmetering: ${c.events} usage events, ${c.charged} charged, ${c.charges} ledger charges; every event charged once: ${result.metering.every_event_charged_once}; charge lag p50 ${result.metering.charge_lag_ms.p50} ms, p99 ${result.metering.charge_lag_ms.p99} ms`);
-    console.log(`not answered 200 through Tollgate: steady ${fixedGateway.failed}, max ${maxGateway.reduce((n, r) => n + r.non2xx + r.errors, 0)}`);
-    console.log(`peak RSS (MB): ${JSON.stringify(result.peak_rss_mb)}`);
-    mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
-    const out = path.join(ROOT, 'bench', 'results', `gateway-${stamp}.json`);
-    writeFileSync(out, JSON.stringify(result, null, 2));
-    log(`wrote ${path.relative(ROOT, out)}`);
-  } finally {
-    clearInterval(sampler);
-    for (const p of procs.reverse()) p.child.kill('SIGTERM');
-    await sleep(1500);
-    await dropDatabase(databaseUrl).catch((e) => log(`drop ${dbName}: ${e.message}`));
-    await deleteRedisKeys(prefix);
+    let answered = 0;
+    let cutOff = 0;
+    const result: TargetResult = { target: name, label: LABELS[name], payloads: {}, memory: {} };
+    for (const p of payloads) {
+      const target: Target = { url: started.url, headers: started.headers, body: p.body(MODEL) };
+      const warm = await closedLoop(target, 10, SMOKE ? 1 : 2);
+      rss.resetWindow();
+      const open = await measure(() => openLoop(target, RATE, SECONDS));
+      const closed = await measure(() => closedLoop(target, CONNECTIONS, SECONDS));
+      answered += warm.ok + open.r.ok + closed.r.ok;
+      cutOff += 10 + CONNECTIONS; // requests in flight when a closed-loop window ends are cut off
+      const peakRss = Object.fromEntries(started.procs.map((proc) => [proc.name, round(rss.windowPeakMb.get(`${name}:${proc.name}`) ?? 0, 0)]));
+      result.payloads[p.name] = { closed: closed.r, open: open.r, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k }, peak_rss_mb: peakRss };
+      log(`  ${p.name}: max ${closed.r.rps} req/s; at ${RATE} req/s p50 ${open.r.p50_ms} ms p99 ${open.r.p99_ms} ms; not 200: ${open.r.not_ok + closed.r.not_ok}${open.r.first_failure ? ` (${open.r.first_failure.slice(0, 120)})` : ''}`);
+    }
+    if (tollgate) result.metering = await chargedOnce(db, started.tenantId!, answered, cutOff);
+    for (const p of started.procs) await stopProc(p);
+    for (const p of started.procs) result.memory[p.name] = { peak_rss_mb: round(rss.peakMb.get(`${name}:${p.name}`) ?? 0, 0), heap: peakHeap(p) };
+    results.push(result);
   }
+  await db.end();
+
+  const tables = throughputTables(results, payloads, RATE, CONNECTIONS);
+  const machine = machineLine();
+  const readme = [
+    '<!-- bench:start (npm run bench prints this block) -->',
+    `Measured by \`npm run bench\` on ${machine}; ${SECONDS} s windows. Ratios are against Portkey in the same run.`,
+    '',
+    tables,
+    '<!-- bench:end -->',
+  ].join('\n');
+  console.log(`\n## Throughput and latency\n\n${tables}\n## CPU seconds per 1,000 answered requests (total excludes the load generator)\n\n${cpuTable(results, payloads)}\n`);
+  console.log(`## Memory (peak, each process)\n\n${memoryTable(results, payloads)}\n\n## Charged exactly once\n\n${meteringLines(results)}\n`);
+  console.log(`## README block\n\n${readme}\n`);
+
+  const out: Record<string, unknown> = { at: new Date().toISOString(), machine, config: { seconds: SECONDS, rate: RATE, connections: CONNECTIONS, targets: TARGETS, payloads: PAYLOAD_NAMES }, results };
+  if (PROFILE) {
+    out.profiles = readdirSync(profileDir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => summarizeProfile(path.join(profileDir, f), 15));
+    console.log(`## Profiles\n\n${JSON.stringify((out.profiles as any[]).map((p) => ({ file: path.relative(ROOT, p.file), busy_ms: p.busy_ms, top: p.inclusive_by_package.slice(0, 10) })), null, 2)}`);
+  }
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `gateway-${stamp}.json`);
+  writeFileSync(file, JSON.stringify(out, null, 2));
+  log(`wrote ${path.relative(ROOT, file)}`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
+runBench(main, async () => {
+  rss.stop();
+  await Promise.all(running.map((p) => stopProc(p, 5000)));
+  if (databaseUrl) await dropDatabase(databaseUrl).catch((e) => log(`drop ${dbName}: ${e.message}`));
+  await deleteRedisKeys(prefix);
 });

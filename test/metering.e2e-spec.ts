@@ -160,6 +160,67 @@ describe('metering: usage events -> exactly one exact charge each', () => {
     expect(amounts.map((a) => addAmounts(a))).toEqual(events.map((e) => negate(e.want)));
   });
 
+  it('queues the charges of requests that finish together as one batch job', async () => {
+    const queue = t.app.get<Queue>(getQueueToken(QUEUES.charges));
+    const add = jest.spyOn(queue, 'add');
+    const addBulk = jest.spyOn(queue, 'addBulk');
+    try {
+      const tenant = await t.tenant('1');
+      const sdk = t.openai(tenant.key);
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => sdk.responses.create({ model: SEED_MODEL, input: `together ${i}` })));
+      await allCharged(tenant.tenantId);
+      const ids = (await db.query('SELECT id FROM usage_events WHERE tenant_id = $1', [tenant.tenantId])).rows.map((r) => r.id as string);
+      expect(ids).toHaveLength(answers.length);
+      // Jobs of several events, and (when one finished alone) jobs of one event under its own id.
+      const jobs = [
+        ...add.mock.calls.filter(([name]) => name === JOBS.chargeBatch).map(([, data]) => (data as { usageEventIds: string[] }).usageEventIds),
+        ...addBulk.mock.calls.flatMap(([bulk]) => bulk.map((j) => [(j.data as { usageEventId: string }).usageEventId])),
+      ];
+      const mine = jobs.filter((events) => events.some((id) => ids.includes(id)));
+      expect(mine.flat().sort()).toEqual([...ids].sort());
+      expect(mine.length).toBeLessThan(ids.length);
+      await expectExactCharges(tenant.tenantId);
+    } finally {
+      add.mockRestore();
+      addBulk.mockRestore();
+    }
+  });
+
+  it('charges the rest of a batch job when one of its events cannot be charged, and gives that event its own job', async () => {
+    const model = `sim-batch-${Date.now()}`;
+    await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2030-01-01T00:00:00Z' });
+    const tenant = await t.tenant('1');
+    // Recorded "in an hour": out of the relay's reach, so only the batch job can charge them.
+    const later = new Date(Date.now() + 3_600_000);
+    const at = new Date().toISOString();
+    const usages = [
+      { input: 1000, output: 100 },
+      { input: 2000, output: 0 },
+      { input: 0, output: 3000 },
+    ];
+    const good = [];
+    for (const u of usages) good.push(await insertUsageEvent(db, tenant, SEED_MODEL, u, { requestedAt: at, createdAt: later }));
+    const unpriced = await insertUsageEvent(db, tenant, model, { input: 10, output: 10 }, { requestedAt: at, createdAt: later });
+
+    const queue = t.app.get<Queue>(getQueueToken(QUEUES.charges));
+    const batch = await queue.add(JOBS.chargeBatch, { usageEventIds: [good[0], unpriced, good[1], good[2]] });
+    const own = await waitFor('the unchargeable event in its own job', () => queue.getJob(unpriced));
+    expect(own.name).toBe(JOBS.charge);
+    expect(own.data).toEqual({ usageEventId: unpriced });
+    await waitFor('the batch job completed', async () => (await queue.getJob(batch.id!)) === undefined);
+    await waitFor('the other events charged', async () => (await uncharged(tenant.tenantId)) === 1);
+
+    const amounts = (
+      await db.query(`SELECT usage_event_id, amount::text AS amount FROM ledger_entries WHERE tenant_id = $1 AND kind = 'charge'`, [tenant.tenantId])
+    ).rows;
+    const byEvent = new Map(amounts.map((r) => [r.usage_event_id as string, r.amount as string]));
+    expect(amounts).toHaveLength(3);
+    // 0.25 and 2 per million tokens: 1000 in + 100 out, 2000 in, 3000 out.
+    expect(good.map((id) => addAmounts(byEvent.get(id)!))).toEqual(['-0.00045', '-0.0005', '-0.006']);
+    expect(byEvent.has(unpriced)).toBe(false);
+    await own.remove().catch(() => undefined); // its retries would only fail again
+  });
+
   it('never charges an unpriced request at zero: the charge fails (so its job is retried) and writes nothing', async () => {
     const model = `sim-future-${Date.now()}`;
     await t.admin('PUT', `/admin/models/${model}`, { provider: 'simulated', input_price: '1', output_price: '1', effective_from: '2030-01-01T00:00:00Z' });

@@ -34,6 +34,9 @@ interface CachedModel {
   versions: PriceVersion[];
 }
 
+/** Most model names (known or not) held in the in-process cache; the oldest goes first. */
+export const MAX_CACHED_MODELS = 1000;
+
 /** Models, their provider routing and their versioned prices. */
 @Injectable()
 export class CatalogService {
@@ -68,6 +71,8 @@ export class CatalogService {
       model: { id: row.id, provider: row.provider, upstreamModel: row.upstreamModel, createdAt: row.createdAt },
       versions: row.prices.map(toPriceVersion),
     };
+    // Bounded: unknown names are cached too (as null), and a client can send any number of them.
+    if (this.models.size >= MAX_CACHED_MODELS && !this.models.has(id)) this.models.delete(this.models.keys().next().value!);
     this.models.set(id, { entry, expires: now + MODEL_CACHE_MS });
     return entry;
   }
@@ -90,6 +95,11 @@ export class CatalogService {
       this.models.clear();
       this.tenantPrices.clear();
     }
+  }
+
+  /** How many model names the cache holds now. */
+  get cachedModels(): number {
+    return this.models.size;
   }
 
   /** The model-wide price version in force at `at`: the latest effective_from <= at. */

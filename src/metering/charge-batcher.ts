@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ChargerService } from './charger.service';
 
-/** Most events charged in one transaction. */
-const MAX_BATCH = 500;
+/** Most events charged in one transaction: a backlog goes in several, so a crash mid-way loses one's work. */
+const MAX_BATCH = 100;
 /** How long the first event of a batch waits for company. */
 const LINGER_MS = 5;
 

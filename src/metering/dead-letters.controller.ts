@@ -5,7 +5,7 @@ import { Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { invalidValue, notFound, serviceUnavailable } from '../common/errors';
 import { Env } from '../config/env';
-import { ChargeJob, QUEUES } from '../queues/queues';
+import { ChargeBatchJob, ChargeJob, QUEUES } from '../queues/queues';
 import { TimeoutError, withTimeout } from '../redis/with-timeout';
 
 /**
@@ -15,7 +15,7 @@ import { TimeoutError, withTimeout } from '../redis/with-timeout';
 @AdminController('admin/queues/charges/failed', 'queues')
 export class DeadLettersController {
   constructor(
-    @InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>,
+    @InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob | ChargeBatchJob>,
     private readonly env: Env,
   ) {}
 
@@ -35,7 +35,9 @@ export class DeadLettersController {
     return {
       data: jobs.map((j) => ({
         id: j.id,
-        usage_event_id: j.data.usageEventId,
+        usage_event_id: 'usageEventId' in j.data ? j.data.usageEventId : null,
+        // A batch job fails for good only when its failed events could not be queued on their own.
+        ...('usageEventIds' in j.data ? { usage_event_ids: j.data.usageEventIds } : {}),
         attempts: j.attemptsMade,
         failed_reason: j.failedReason,
         failed_at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,

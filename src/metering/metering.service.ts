@@ -1,23 +1,34 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { ChargeJob, JOBS, QUEUES } from '../queues/queues';
+import { TickBatch } from '../common/tick-batch';
+import { CHARGE_BATCH_MAX, ChargeBatchJob, ChargeJob, JOBS, QUEUES } from '../queues/queues';
 
-/** The fast lane of the outbox: queue a charge for a usage event that Postgres already holds. */
+/** The fast lane of the outbox: queue charges for usage events that Postgres already holds. */
 @Injectable()
 export class MeteringService {
   private readonly logger = new Logger(MeteringService.name);
+  private readonly batch = new TickBatch<string>((ids) => this.enqueueBatch(ids), CHARGE_BATCH_MAX);
 
-  constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob>) {}
+  constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob | ChargeBatchJob>) {}
 
-  /** Never throws and is never awaited on the request path: if Redis is away, the relay re-queues. */
+  /**
+   * Never throws and is never awaited on the request path: the events finished in the same turn of
+   * the event loop (one outbox flush) go in one job. If Redis is away, the relay re-queues them.
+   */
   enqueueCharge(usageEventId: string): void {
-    this.charges.add(JOBS.charge, { usageEventId }, { jobId: usageEventId }).catch((err) => {
-      this.logger.warn(`charge job for ${usageEventId} not queued (${err?.message ?? err}); the relay will queue it`);
-    });
+    this.batch.push(usageEventId);
   }
 
+  /** One event per job, under its own id (the relay, lease settlement, a batch's failed events). */
   async enqueueMany(usageEventIds: string[]): Promise<void> {
     await this.charges.addBulk(usageEventIds.map((id) => ({ name: JOBS.charge, data: { usageEventId: id }, opts: { jobId: id } })));
+  }
+
+  private enqueueBatch(ids: string[]) {
+    const added = ids.length === 1 ? this.enqueueMany(ids) : this.charges.add(JOBS.chargeBatch, { usageEventIds: ids });
+    added.catch((err) => {
+      this.logger.warn(`charge job for ${ids.length} event(s) not queued (${err?.message ?? err}); the relay will queue them`);
+    });
   }
 }

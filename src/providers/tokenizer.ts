@@ -1,6 +1,13 @@
-import { countTokens as libCount, decode, encode } from 'gpt-tokenizer';
+import type * as GptTokenizer from 'gpt-tokenizer';
 import type { PromptMessage } from './provider';
 import { countingSegments } from './token-pieces';
+
+let gpt: typeof GptTokenizer | undefined;
+
+/** The o200k tables (some 60 MB) load on first use: a process that never counts never holds them. */
+function lib(): typeof GptTokenizer {
+  return (gpt ??= require('gpt-tokenizer') as typeof GptTokenizer);
+}
 
 /** Special-token strings in user text (e.g. "<|endoftext|>") are plain text, never an error. */
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
@@ -14,12 +21,12 @@ export const MAX_TOKEN_BYTES = 128;
 /** Tokens of `text` in the o200k encoding, in time linear in its length (see countingSegments). */
 export function countTokens(text: string): number {
   let total = 0;
-  for (const segment of countingSegments(text)) total += libCount(segment, PLAIN_TEXT);
+  for (const segment of countingSegments(text)) total += lib().countTokens(segment, PLAIN_TEXT);
   return total;
 }
 
 export function encodeTokens(text: string): number[] {
-  return countingSegments(text).flatMap((segment) => encode(segment, PLAIN_TEXT));
+  return countingSegments(text).flatMap((segment) => lib().encode(segment, PLAIN_TEXT));
 }
 
 /**
@@ -40,11 +47,14 @@ export function truncateToTokens(text: string, n: number): string {
   const tokens = encodeTokens(text);
   if (tokens.length <= n) return text;
   for (let k = n; k > 0; k--) {
-    const prefix = decode(tokens.slice(0, k));
+    const prefix = lib().decode(tokens.slice(0, k));
     if (text.startsWith(prefix) && countTokens(prefix) <= n) return prefix;
   }
   return '';
 }
+
+/** The text of each token, in order. */
+export const decodePieces = (tokens: number[]): Iterable<string> => lib().decodeGenerator(tokens);
 
 /** The text a message is counted as, plus MESSAGE_OVERHEAD_TOKENS. */
 export const messageText = (message: PromptMessage) => `${message.role}\n${message.text}`;

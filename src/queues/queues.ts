@@ -9,6 +9,8 @@ export const QUEUES = {
 
 export const JOBS = {
   charge: 'charge',
+  /** Charge the usage events finished in one moment (ChargeBatchJob). */
+  chargeBatch: 'charge-batch',
   /** Build one invoice's lines and total (InvoiceJob). */
   buildInvoice: 'build-invoice',
   /** Issue last month's invoices for every active tenant (repeatable, on the 1st, UTC). */
@@ -21,6 +23,17 @@ export const JOBS = {
 export interface ChargeJob {
   usageEventId: string;
 }
+
+/**
+ * Charge the events that finished together (one outbox flush): one job instead of one per request.
+ * An event the batch cannot charge is queued again as its own ChargeJob, so it fails alone.
+ */
+export interface ChargeBatchJob {
+  usageEventIds: string[];
+}
+
+/** Most events in one ChargeBatchJob. */
+export const CHARGE_BATCH_MAX = 500;
 
 export const CHARGE_JOB_OPTIONS: DefaultJobOptions = {
   attempts: 8,

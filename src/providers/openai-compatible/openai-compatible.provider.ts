@@ -8,7 +8,7 @@ import type { OpenAIProviderConfig } from '../providers-file';
 import { requestPromptTokens } from '../token-counting';
 import { mapUpstreamStream } from './sse';
 import { errorCode, isAbortError, transportError, upstreamError, upstreamStatusError } from './upstream-errors';
-import { buildRequestBody, resultFromResponse } from './wire';
+import { buildRequestBody, reportsInputTokens, resultFromResponse } from './wire';
 
 /** Framing tokens an upstream may add per message (role markers, separators), and once per request. */
 const TOKENS_PER_MESSAGE = 8;
@@ -118,7 +118,7 @@ export class OpenAICompatibleProvider implements Provider {
       this.logger.warn(`upstream answered ${response.statusCode} with a body that is not JSON`);
       throw upstreamError('The upstream provider returned an unreadable response.');
     }
-    return resultFromResponse(parsed, request, await requestPromptTokens(request));
+    return resultFromResponse(parsed, request, reportsInputTokens(parsed) ? undefined : await requestPromptTokens(request));
   }
 
   /**
@@ -139,11 +139,12 @@ export class OpenAICompatibleProvider implements Provider {
       const contentType = String(response.headers['content-type'] ?? '');
       if (contentType.includes('application/json')) {
         // An upstream that ignored stream: true and answered with the whole Response.
-        const result = resultFromResponse(JSON.parse(await body.text()), request, await requestPromptTokens(request));
+        const parsed: unknown = JSON.parse(await body.text());
+        const result = resultFromResponse(parsed, request, reportsInputTokens(parsed) ? undefined : await requestPromptTokens(request));
         yield* replayedAsEvents(result);
         return;
       }
-      yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], promptTokenCount: await requestPromptTokens(request) });
+      yield* mapUpstreamStream(body, request, { secrets: [this.config.apiKey], countPrompt: () => requestPromptTokens(request) });
     } catch (err) {
       if (signal?.aborted) return;
       if (err instanceof SyntaxError) throw upstreamError('The upstream provider returned an unreadable response.');

@@ -220,6 +220,22 @@ describe('mapUpstreamStream', () => {
     expect(await failure('event: response.output_text.delta\ndata: {not json\n\n')).toMatchObject({ status: 502, code: 'upstream_error' });
   });
 
+  it('counts the prompt only when the terminal event reports no input tokens', async () => {
+    const counts: string[] = [];
+    const countPrompt = async () => (counts.push('asked'), 1234);
+    const run = async (text: string) => {
+      const out: StreamEvent[] = [];
+      for await (const event of mapUpstreamStream(body(text), request, { countPrompt })) out.push(event);
+      return out.at(-1) as Extract<StreamEvent, { type: 'done' }>;
+    };
+    const reported = await run(frame('response.output_text.delta', { delta: 'Hi' }) + frame('response.completed', { response: response() }, false));
+    expect(counts).toEqual([]);
+    expect(reported.result.usage.inputTokens).toBe(9);
+    const unreported = await run(frame('response.output_text.delta', { delta: 'Hi' }) + frame('response.completed', { response: response({ usage: undefined }) }));
+    expect(counts).toEqual(['asked']);
+    expect(unreported.result.usage.inputTokens).toBe(1234);
+  });
+
   it('handles a final frame without its trailing blank line', async () => {
     const text = frame('response.output_text.delta', { delta: 'a' }) + frame('response.completed', { response: response() }).trimEnd();
     const events = await collect(text);

@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { GenerateRequest, StreamEvent } from '../provider';
 import { sanitizeUpstreamMessage, upstreamError } from './upstream-errors';
-import { REASONING_PART_SEPARATOR, resultFromResponse } from './wire';
+import { REASONING_PART_SEPARATOR, reportsInputTokens, resultFromResponse } from './wire';
 
 /**
  * Maps an upstream Responses API event stream (server-sent events) to Tollgate's
@@ -20,7 +20,12 @@ import { REASONING_PART_SEPARATOR, resultFromResponse } from './wire';
 export async function* mapUpstreamStream(
   chunks: AsyncIterable<Uint8Array | string>,
   request: Pick<GenerateRequest, 'messages'>,
-  options: { secrets?: readonly string[]; promptTokenCount?: number } = {},
+  options: {
+    secrets?: readonly string[];
+    promptTokenCount?: number;
+    /** Counts the prompt, only asked when the terminal event reports no input tokens. */
+    countPrompt?: () => Promise<number>;
+  } = {},
 ): AsyncGenerator<StreamEvent> {
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => pending.push(event) });
@@ -38,6 +43,7 @@ export async function* mapUpstreamStream(
 
   for await (const chunk of chunks) {
     parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    if (options.countPrompt && state.needsPromptCount(pending)) state.promptTokenCount = await options.countPrompt();
     for (const out of drain()) {
       if (out === 'end') return yield* state.ended();
       yield out;
@@ -46,6 +52,7 @@ export async function* mapUpstreamStream(
   }
   // End of body: complete a last frame that lacks its blank line.
   parser.feed(decoder.decode() + '\n\n');
+  if (options.countPrompt && state.needsPromptCount(pending)) state.promptTokenCount = await options.countPrompt();
   for (const out of drain()) {
     if (out === 'end') break;
     yield out;
@@ -56,6 +63,7 @@ export async function* mapUpstreamStream(
 
 type Json = Record<string, unknown>;
 const relay = (event: Json, type: string): StreamEvent => ({ type: 'relay', event: { ...event, type } });
+const TERMINAL = new Set(['response.completed', 'response.incomplete']);
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class StreamState {
@@ -67,8 +75,27 @@ class StreamState {
   constructor(
     private readonly request: Pick<GenerateRequest, 'messages'>,
     private readonly secrets: readonly string[],
-    private readonly promptTokenCount: number | undefined,
+    public promptTokenCount: number | undefined,
   ) {}
+
+  /**
+   * Whether one of these messages is the terminal event and reports no input tokens while the
+   * prompt is not counted yet (the one case the prompt must be counted).
+   */
+  needsPromptCount(messages: readonly EventSourceMessage[]): boolean {
+    if (this.promptTokenCount !== undefined) return false;
+    return messages.some((m) => {
+      // Named events say what they are; unnamed ones are looked into (a text cannot contain the bare quoted type).
+      const terminal = m.event ? TERMINAL.has(m.event) : m.data.includes('"response.completed"') || m.data.includes('"response.incomplete"');
+      if (!terminal) return false;
+      try {
+        const data: unknown = JSON.parse(m.data);
+        return !(isObject(data) && reportsInputTokens(data.response));
+      } catch {
+        return false; // handle() reports it
+      }
+    });
+  }
 
   /** The events one SSE message gives; 'end' for `[DONE]`. */
   handle(message: EventSourceMessage): Array<StreamEvent | 'end'> {

@@ -132,6 +132,11 @@ export function usageOf(
   };
 }
 
+/** Whether an upstream Response reports its input tokens (then the prompt need not be counted). */
+export function reportsInputTokens(response: unknown): boolean {
+  return isObject(response) && isObject(response.usage) && isCount(response.usage.input_tokens);
+}
+
 /**
  * The GenerateResult of an upstream Response object (the non-streamed body, or the `response` of
  * a stream's terminal event). `failed`, `cancelled` or a still-running status is an upstream

@@ -1,8 +1,7 @@
-import { decodeGenerator } from 'gpt-tokenizer';
 import { invalidValue } from '../../common/errors';
 import { conforms, schemaProblem } from '../json-schema';
 import type { GenerateRequest, PromptMessage, ToolDefinition } from '../provider';
-import { countTokens, encodeTokens, MESSAGE_OVERHEAD_TOKENS } from '../tokenizer';
+import { countTokens, decodePieces, encodeTokens, MESSAGE_OVERHEAD_TOKENS } from '../tokenizer';
 import { schemaInstance } from './schema-instance';
 
 /**
@@ -121,7 +120,7 @@ function bestMatch<T extends { tool: ToolDefinition }>(candidates: T[], messages
 
 /** `text` cut into whole-token pieces (the stream's deltas); a character split across tokens stays whole. */
 export function tokenPieces(text: string): string[] {
-  const pieces = [...decodeGenerator(encodeTokens(text))].filter((p) => p.length > 0);
+  const pieces = [...decodePieces(encodeTokens(text))].filter((p) => p.length > 0);
   return pieces.join('') === text ? pieces : [text];
 }
 
