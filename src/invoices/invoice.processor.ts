@@ -1,8 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { Env } from '../config/env';
-import { closeWithin } from '../queues/close-within';
+import { closeWithin, ShutdownDeadline } from '../queues/close-within';
 import { InvoiceJob, JOBS, QUEUES } from '../queues/queues';
 import { InvoicesService } from './invoices.service';
 
@@ -13,7 +12,7 @@ export class InvoiceProcessor extends WorkerHost implements BeforeApplicationShu
 
   constructor(
     private readonly invoices: InvoicesService,
-    private readonly env: Env,
+    private readonly deadline: ShutdownDeadline,
   ) {
     super();
   }
@@ -49,6 +48,6 @@ export class InvoiceProcessor extends WorkerHost implements BeforeApplicationShu
   }
 
   async beforeApplicationShutdown() {
-    await closeWithin('invoice worker', this.worker, this.env.SHUTDOWN_GRACE_MS);
+    await closeWithin('invoice worker', this.worker, this.deadline.remaining());
   }
 }

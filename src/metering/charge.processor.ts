@@ -1,8 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { Env } from '../config/env';
-import { closeWithin } from '../queues/close-within';
+import { closeWithin, ShutdownDeadline } from '../queues/close-within';
 import { ChargeBatchJob, ChargeJob, JOBS, QUEUES } from '../queues/queues';
 import { ChargeBatcher } from './charge-batcher';
 import { ChargeFailureWebhook } from './charge-failure-webhook';
@@ -23,7 +22,7 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
     private readonly batcher: ChargeBatcher,
     private readonly failures: ChargeFailureWebhook,
     private readonly metering: MeteringService,
-    private readonly env: Env,
+    private readonly deadline: ShutdownDeadline,
   ) {
     super();
   }
@@ -47,7 +46,7 @@ export class ChargeProcessor extends WorkerHost implements BeforeApplicationShut
 
   /** Graceful shutdown: take no new job, let the running ones (and their batch) finish. */
   async beforeApplicationShutdown() {
-    await closeWithin('charge worker', this.worker, this.env.SHUTDOWN_GRACE_MS);
+    await closeWithin('charge worker', this.worker, this.deadline.remaining());
   }
 
   /** Rethrows on failure, so BullMQ retries; a charged event makes a repeated job a no-op. */

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { Env } from '../config/env';
+import { ShutdownDeadline } from './close-within';
 import { QueueCloser } from './queue-closer';
 import { QueueErrorLogger } from './queue-errors';
 import { CHARGE_JOB_OPTIONS, INVOICE_JOB_OPTIONS, QUEUES, WEBHOOK_JOB_OPTIONS } from './queues';
@@ -29,7 +30,7 @@ export function redisConnection(url: string) {
     BullModule.registerQueue({ name: QUEUES.invoices, defaultJobOptions: INVOICE_JOB_OPTIONS }),
     BullModule.registerQueue({ name: QUEUES.webhooks, defaultJobOptions: WEBHOOK_JOB_OPTIONS }),
   ],
-  providers: [QueueErrorLogger, QueueCloser],
-  exports: [BullModule],
+  providers: [QueueErrorLogger, QueueCloser, ShutdownDeadline],
+  exports: [BullModule, ShutdownDeadline],
 })
 export class QueuesModule {}

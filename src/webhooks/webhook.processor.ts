@@ -1,8 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { Env } from '../config/env';
-import { closeWithin } from '../queues/close-within';
+import { closeWithin, ShutdownDeadline } from '../queues/close-within';
 import { QUEUES, WebhookJob } from '../queues/queues';
 import { WebhookAttemptFailed, WebhookDeliverer } from './webhook-deliverer';
 
@@ -14,7 +13,7 @@ export class WebhookProcessor extends WorkerHost implements BeforeApplicationShu
 
   constructor(
     private readonly deliverer: WebhookDeliverer,
-    private readonly env: Env,
+    private readonly deadline: ShutdownDeadline,
   ) {
     super();
   }
@@ -35,6 +34,6 @@ export class WebhookProcessor extends WorkerHost implements BeforeApplicationShu
   }
 
   async beforeApplicationShutdown() {
-    await closeWithin('webhook worker', this.worker, this.env.SHUTDOWN_GRACE_MS);
+    await closeWithin('webhook worker', this.worker, this.deadline.remaining());
   }
 }
