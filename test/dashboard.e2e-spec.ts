@@ -111,7 +111,11 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByText('Cost per day (USD)').waitFor();
     expect(await chartStrokePixels(page)).toBeGreaterThan(20);
-    const totals = (await t.admin('GET', '/admin/usage?group_by=day')).body.totals;
+    // The overview's default period, the last 30 UTC days (other suites in this run write usage at other times).
+    const DAY = 86_400_000;
+    const today = Date.parse(new Date().toISOString().slice(0, 10));
+    const range = `from=${new Date(today - 29 * DAY).toISOString()}&to=${new Date(today + DAY).toISOString()}`;
+    const totals = (await t.admin('GET', `/admin/usage?group_by=day&${range}`)).body.totals;
     await expect(page.locator('.cards dd').first().textContent()).resolves.toBe(totals.cost);
     await page.getByRole('heading', { name: 'Top tenants' }).waitFor();
 
