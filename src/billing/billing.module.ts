@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { BalanceController } from './balance.controller';
+import { Clock } from './clock';
 import { LedgerService } from './ledger.service';
 import { ReservationsService } from './reservations.service';
+import { SpendAlerts } from './spend-alerts';
 
 /** Money: the ledger (balances and their entries) and the reservations held against balances. */
 @Module({
   imports: [AuthModule],
   controllers: [BalanceController],
-  providers: [LedgerService, ReservationsService],
-  exports: [LedgerService, ReservationsService],
+  providers: [LedgerService, ReservationsService, Clock, SpendAlerts],
+  exports: [LedgerService, ReservationsService, Clock, SpendAlerts],
 })
 export class BillingModule {}

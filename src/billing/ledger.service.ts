@@ -7,7 +7,8 @@ import { PrismaService } from '../prisma/prisma.service';
 import { requireTenant } from '../prisma/require-tenant';
 import { isUuid } from '../common/ids';
 import { assignBalancesAfter, PlannedCharge } from './charge-plan';
-import { compareAmounts, isAmount } from './money';
+import { addAmounts, compareAmounts, isAmount, negate } from './money';
+import { LowBalanceFact, SpendAlerts } from './spend-alerts';
 
 export type LedgerTx = Prisma.TransactionClient;
 
@@ -58,7 +59,10 @@ export const isNumericOverflow = (err: unknown): boolean => sqlStateOf(err) === 
  */
 @Injectable()
 export class LedgerService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly alerts: SpendAlerts,
+  ) {}
 
   /**
    * Adds `amount` (a positive decimal string; an adjustment may be negative) to the tenant's
@@ -123,13 +127,20 @@ export class LedgerService {
       if (group) group.push(p);
       else byTenant.set(p.event.tenantId, [p]);
     }
+    const lowBalance: LowBalanceFact[] = [];
     for (const tenantId of [...byTenant.keys()].sort()) {
-      const [{ balance }] = await tx.$queryRaw<Array<{ balance: string }>>`
-        UPDATE tenants SET balance = balance - ${totals.get(tenantId)}::numeric,
+      const total = totals.get(tenantId)!;
+      const [{ balance, reserved, threshold }] = await tx.$queryRaw<Array<{ balance: string; reserved: string; threshold: string | null }>>`
+        UPDATE tenants SET balance = balance - ${total}::numeric,
                            reserved = reserved - ${released.get(tenantId) ?? '0'}::numeric
-         WHERE id = ${tenantId}::uuid RETURNING balance::text AS balance`;
+         WHERE id = ${tenantId}::uuid
+        RETURNING balance::text AS balance, reserved::text AS reserved, low_balance_threshold::text AS threshold`;
       assignBalancesAfter(byTenant.get(tenantId)!, balance);
+      if (threshold !== null && crossedBelow(addAmounts(balance, total), balance, threshold)) {
+        lowBalance.push({ tenantId, balance: addAmounts(balance), available: addAmounts(balance, negate(reserved)), threshold: addAmounts(threshold) });
+      }
     }
+    if (lowBalance.length) await this.alerts.lowBalance(tx, lowBalance);
     // One statement for the whole batch (createMany costs several times more in the client).
     const col = <T>(f: (p: PlannedCharge) => T) => planned.map(f);
     await tx.$executeRaw`
@@ -185,6 +196,9 @@ export class LedgerService {
     return entry && { balance: entry.tenant.balance.toFixed(), entryId: entry.id, created: false };
   }
 }
+
+/** The balance was at or above the threshold before and is below it after. */
+const crossedBelow = (before: string, after: string, threshold: string) => compareAmounts(before, threshold) >= 0 && compareAmounts(after, threshold) < 0;
 
 function assertCreditAmount(amount: string, kind: CreditKind) {
   if (!isAmount(amount)) throw invalidValue('amount', `'amount' must be a decimal string such as "5.00".`);

@@ -1,11 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../common/errors';
+import { sqlStateOf } from '../common/db-errors';
+import { Prisma } from '../generated/prisma/client';
 import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
+import { BudgetPeriod, periodReset, periodStart, secondsUntilReset } from './budget-period';
+import { Clock } from './clock';
 import type { LedgerTx } from './ledger.service';
-import { addAmounts } from './money';
+import type { PlannedCharge } from './charge-plan';
+import { addAmounts, formatAmount } from './money';
+import { BudgetThresholdFact, SpendAlerts } from './spend-alerts';
 
 export const insufficientQuota = () =>
   new ApiError(
@@ -16,6 +22,25 @@ export const insufficientQuota = () =>
     null,
     { 'x-should-retry': 'false' },
   );
+
+export const budgetExceeded = (period: BudgetPeriod, now: Date) => {
+  const retryAfter = secondsUntilReset(period, now);
+  return new ApiError(
+    429,
+    `This API key reached its ${period === 'total' ? 'total' : `${period}ly`} budget: what is left of it cannot cover this request.` +
+      (retryAfter === null ? '' : ` The budget resets at ${periodReset(period, now)!.toISOString()}.`),
+    'insufficient_quota',
+    'budget_exceeded',
+    null,
+    { 'x-should-retry': 'false', ...(retryAfter !== null && { 'retry-after': String(retryAfter) }) },
+  );
+};
+
+/** What the admission statement raises to undo itself when budget holds went in but the balance hold did not. */
+const REFUSED_BY_BUDGET = 'TGB29';
+const REFUSED_BY_BALANCE = 'TGQ29';
+
+type HoldOutcome = 'held' | 'budget' | 'balance';
 
 /**
  * One admitted request: the most it can cost, held against the tenant's balance, and the pending
@@ -35,6 +60,8 @@ export interface Admission {
   maxInputTokens: number;
   maxOutputTokens: number;
   requestedAt: Date;
+  /** The key's budget period, when the key has a budget: the amount is also held against its period spend. */
+  budget?: { period: BudgetPeriod } | null;
 }
 
 interface PendingAdmission {
@@ -45,8 +72,9 @@ interface PendingAdmission {
 
 /**
  * Holds a request's maximum cost against the tenant's balance before the model runs, in one
- * atomic statement: the tenant row is updated only if balance - reserved still covers it, so
- * concurrent requests can never together reserve more than the balance.
+ * atomic statement: the tenant row is updated only if balance - reserved + credit_limit still
+ * covers it, and, for a key with a budget, the key's period spend only if spent + reserved stays
+ * within the limit, so concurrent requests can never together reserve more than either.
  */
 @Injectable()
 export class ReservationsService {
@@ -57,6 +85,8 @@ export class ReservationsService {
     private readonly prisma: PrismaService,
     private readonly metrics: MetricsService,
     private readonly env: Env,
+    private readonly clock: Clock,
+    private readonly alerts: SpendAlerts,
   ) {}
 
   /**
@@ -83,15 +113,17 @@ export class ReservationsService {
 
   private async admitGroup(tenantId: string, group: PendingAdmission[]) {
     try {
-      if (group.length > 1 && (await this.hold(tenantId, group))) {
+      const now = this.clock.now();
+      if (group.length > 1 && (await this.hold(tenantId, group, now)) === 'held') {
         group.forEach((p) => p.resolve());
         return;
       }
       for (const p of group) {
-        if (await this.hold(tenantId, [p])) p.resolve();
+        const outcome = await this.hold(tenantId, [p], now);
+        if (outcome === 'held') p.resolve();
         else {
           this.metrics.reservationRefusals.inc();
-          p.reject(insufficientQuota());
+          p.reject(outcome === 'budget' ? budgetExceeded(p.admission.budget!.period, now) : insufficientQuota());
         }
       }
     } catch (err) {
@@ -99,63 +131,160 @@ export class ReservationsService {
     }
   }
 
-  /** Holds all of `group` against the balance, with their pending usage events, in one statement, or none of it. */
-  private async hold(tenantId: string, group: PendingAdmission[]): Promise<boolean> {
+  /**
+   * Holds all of `group` against the balance (and each budget key's period spend), with their
+   * pending usage events, in one statement, or none of it. The budget holds are upserts whose
+   * condition is checked on the latest row; the balance hold runs only when they all went in, and
+   * when it does not, the statement raises so the budget holds go too.
+   */
+  private async hold(tenantId: string, group: PendingAdmission[], now: Date): Promise<HoldOutcome> {
     const a = group.map((p) => p.admission);
     const col = <T>(f: (x: Admission) => T) => a.map(f);
     const total = addAmounts(...col((x) => x.amount));
     const lease = `${this.env.REQUEST_LEASE_MS} milliseconds`;
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      WITH held AS (
-        UPDATE tenants SET reserved = reserved + ${total}::numeric
-         WHERE id = ${tenantId}::uuid AND balance - reserved >= ${total}::numeric
-        RETURNING id
-      ), reservation AS (
-        INSERT INTO reservations (id, tenant_id, amount, expires_at)
-        SELECT r.id, held.id, r.amount, now() + ${lease}::interval FROM held,
-               unnest(${col((x) => x.reservationId)}::uuid[], ${col((x) => x.amount)}::numeric[]) AS r(id, amount)
-      )
-      INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens,
-                                reasoning_tokens, requested_at, reservation_id, state, price_id, max_input_tokens,
-                                max_output_tokens, lease_expires_at)
-      SELECT u.id, held.id, u.api_key_id, u.response_id, u.model, 0, 0, 0, 0, u.requested_at, u.reservation_id, 'pending',
-             u.price_id, u.max_input, u.max_output, now() + ${lease}::interval
-        FROM held, unnest(${col((x) => x.usageEventId)}::uuid[], ${col((x) => x.apiKeyId)}::uuid[],
-                          ${col((x) => x.responseId)}::text[], ${col((x) => x.model)}::text[],
-                          ${col((x) => x.requestedAt)}::timestamptz[], ${col((x) => x.reservationId)}::uuid[],
-                          ${col((x) => x.priceId)}::uuid[], ${col((x) => x.maxInputTokens)}::int[],
-                          ${col((x) => x.maxOutputTokens)}::int[])
-             AS u(id, api_key_id, response_id, model, requested_at, reservation_id, price_id, max_input, max_output)
-      RETURNING id`;
-    return rows.length === group.length;
+    const budgetStart = (x: Admission) => (x.budget ? periodStart(x.budget.period, now) : null);
+    const perKey = new Map<string, { start: Date; amount: string }>();
+    for (const x of a) {
+      if (!x.budget) continue;
+      const held = perKey.get(x.apiKeyId);
+      perKey.set(x.apiKeyId, { start: budgetStart(x)!, amount: addAmounts(held?.amount ?? '0', x.amount) });
+    }
+    // Sorted, so two statements lock the same key rows in the same order.
+    const keys = [...perKey.keys()].sort();
+    try {
+      const [row] = await this.prisma.$queryRaw<Array<{ admitted: number; keysHeld: number }>>`
+        WITH key_held AS (
+          INSERT INTO key_spend AS s (api_key_id, period_start, reserved)
+          SELECT k.id, k.period_start, k.amount
+            FROM unnest(${keys}::uuid[], ${keys.map((k) => perKey.get(k)!.start)}::timestamptz[],
+                        ${keys.map((k) => perKey.get(k)!.amount)}::numeric[]) WITH ORDINALITY AS k(id, period_start, amount, n)
+            JOIN api_keys ak ON ak.id = k.id
+           WHERE ak.budget_limit IS NULL OR k.amount <= ak.budget_limit
+           ORDER BY k.n
+          ON CONFLICT (api_key_id, period_start) DO UPDATE SET reserved = s.reserved + EXCLUDED.reserved
+           WHERE s.spent + s.reserved + EXCLUDED.reserved
+                 <= COALESCE((SELECT budget_limit FROM api_keys WHERE id = s.api_key_id), s.spent + s.reserved + EXCLUDED.reserved)
+          RETURNING s.api_key_id
+        ), held AS (
+          UPDATE tenants SET reserved = reserved + ${total}::numeric
+           WHERE id = ${tenantId}::uuid AND balance - reserved + credit_limit >= ${total}::numeric
+             AND (SELECT count(*) FROM key_held) = ${keys.length}
+          RETURNING id
+        ), reservation AS (
+          INSERT INTO reservations (id, tenant_id, amount, expires_at, budget_key_id, budget_period_start)
+          SELECT r.id, held.id, r.amount, now() + ${lease}::interval, r.budget_key_id, r.budget_period_start FROM held,
+                 unnest(${col((x) => x.reservationId)}::uuid[], ${col((x) => x.amount)}::numeric[],
+                        ${col((x) => (x.budget ? x.apiKeyId : null))}::uuid[], ${col(budgetStart)}::timestamptz[])
+                 AS r(id, amount, budget_key_id, budget_period_start)
+        ), events AS (
+          INSERT INTO usage_events (id, tenant_id, api_key_id, response_id, model, input_tokens, cached_tokens, output_tokens,
+                                    reasoning_tokens, requested_at, reservation_id, state, price_id, max_input_tokens,
+                                    max_output_tokens, lease_expires_at)
+          SELECT u.id, held.id, u.api_key_id, u.response_id, u.model, 0, 0, 0, 0, u.requested_at, u.reservation_id, 'pending',
+                 u.price_id, u.max_input, u.max_output, now() + ${lease}::interval
+            FROM held, unnest(${col((x) => x.usageEventId)}::uuid[], ${col((x) => x.apiKeyId)}::uuid[],
+                              ${col((x) => x.responseId)}::text[], ${col((x) => x.model)}::text[],
+                              ${col((x) => x.requestedAt)}::timestamptz[], ${col((x) => x.reservationId)}::uuid[],
+                              ${col((x) => x.priceId)}::uuid[], ${col((x) => x.maxInputTokens)}::int[],
+                              ${col((x) => x.maxOutputTokens)}::int[])
+                 AS u(id, api_key_id, response_id, model, requested_at, reservation_id, price_id, max_input, max_output)
+          RETURNING id
+        )
+        SELECT (SELECT count(*) FROM events)::int AS admitted, (SELECT count(*) FROM key_held)::int AS "keysHeld",
+               CASE WHEN NOT EXISTS (SELECT 1 FROM held) AND EXISTS (SELECT 1 FROM key_held)
+                    THEN admission_refused(CASE WHEN (SELECT count(*) FROM key_held) = ${keys.length} THEN ${REFUSED_BY_BALANCE} ELSE ${REFUSED_BY_BUDGET} END)
+               END AS undone`;
+      if (row.admitted === group.length) return 'held';
+      return row.keysHeld < keys.length ? 'budget' : 'balance';
+    } catch (err) {
+      const state = sqlStateOf(err);
+      if (state === REFUSED_BY_BUDGET) return 'budget';
+      if (state === REFUSED_BY_BALANCE) return 'balance';
+      throw err;
+    }
   }
 
   /**
    * Withdraws an admission whose request ended before anything was answered: its pending usage
-   * event goes, and the hold is given back. Idempotent; an event already finished is left alone
-   * (its charge releases the hold).
+   * event goes, and the hold is given back (to the balance and to the key's budget period).
+   * Idempotent; an event already finished is left alone (its charge releases the hold).
    */
   async withdraw(reservationId: string): Promise<void> {
+    // The key spend row is updated before the tenant row (the count forces it), the order admissions lock them in.
     await this.prisma.$executeRaw`
       WITH event AS (
         DELETE FROM usage_events WHERE reservation_id = ${reservationId}::uuid AND state = 'pending' RETURNING reservation_id
       ), gone AS (
-        DELETE FROM reservations r USING event WHERE r.id = event.reservation_id RETURNING r.tenant_id, r.amount
+        DELETE FROM reservations r USING event WHERE r.id = event.reservation_id
+        RETURNING r.tenant_id, r.amount, r.budget_key_id, r.budget_period_start
+      ), budget AS (
+        UPDATE key_spend s SET reserved = s.reserved - gone.amount FROM gone
+         WHERE s.api_key_id = gone.budget_key_id AND s.period_start = gone.budget_period_start RETURNING 1
       )
-      UPDATE tenants t SET reserved = t.reserved - gone.amount FROM gone WHERE t.id = gone.tenant_id`;
+      UPDATE tenants t SET reserved = t.reserved - gone.amount FROM gone
+       WHERE t.id = gone.tenant_id AND (SELECT count(*) FROM budget) >= 0`;
   }
 
   /**
-   * Deletes the reservations of requests being charged, inside the charge's transaction, and
-   * returns what they held per tenant (appendCharges takes it off `reserved` with the charge).
+   * Deletes the reservations of requests being charged, inside the charge's transaction, moves
+   * each budget key's hold into its period spend (the exact charge in, the hold out), hands the
+   * budget thresholds first reached to SpendAlerts, and returns what the reservations held per
+   * tenant (appendCharges takes it off `reserved` with the charge).
    */
-  async takeWithin(tx: LedgerTx, reservationIds: string[]): Promise<Map<string, string>> {
+  async takeWithin(tx: LedgerTx, planned: PlannedCharge[]): Promise<Map<string, string>> {
     const released = new Map<string, string>();
-    if (!reservationIds.length) return released;
-    const rows = await tx.$queryRaw<Array<{ tenantId: string; amount: string }>>`
-      DELETE FROM reservations WHERE id = ANY(${reservationIds}::uuid[]) RETURNING tenant_id AS "tenantId", amount::text AS amount`;
-    for (const r of rows) released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount));
+    const chargeOf = new Map(planned.flatMap((p) => (p.event.reservationId ? [[p.event.reservationId, p.charge.total] as const] : [])));
+    if (!chargeOf.size) return released;
+    const rows = await tx.$queryRaw<Array<{ id: string; tenantId: string; amount: string; budgetKeyId: string | null; budgetPeriodStart: Date | null }>>`
+      DELETE FROM reservations WHERE id = ANY(${[...chargeOf.keys()]}::uuid[])
+      RETURNING id, tenant_id AS "tenantId", amount::text AS amount, budget_key_id AS "budgetKeyId", budget_period_start AS "budgetPeriodStart"`;
+    const budgets = new Map<string, { apiKeyId: string; periodStart: Date; held: string; charged: string }>();
+    for (const r of rows) {
+      released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount));
+      if (!r.budgetKeyId || !r.budgetPeriodStart) continue;
+      const key = `${r.budgetKeyId} ${r.budgetPeriodStart.toISOString()}`;
+      const b = budgets.get(key) ?? { apiKeyId: r.budgetKeyId, periodStart: r.budgetPeriodStart, held: '0', charged: '0' };
+      budgets.set(key, { ...b, held: addAmounts(b.held, r.amount), charged: addAmounts(b.charged, chargeOf.get(r.id)!) });
+    }
+    if (budgets.size) await this.moveIntoBudgets(tx, [...budgets.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, b]) => b));
     return released;
+  }
+
+  /** Each key period's hold out and its exact charges in; the 80% and 100% marks reached go to SpendAlerts. */
+  private async moveIntoBudgets(tx: LedgerTx, moves: Array<{ apiKeyId: string; periodStart: Date; held: string; charged: string }>) {
+    const col = <T>(f: (m: (typeof moves)[number]) => T) => moves.map(f);
+    // reached_*_at is set to now() (the transaction's start) only when first reached, so "= now()"
+    // after the update means this charge reached it. The rows are locked in key order first.
+    const rows = await tx.$queryRaw<
+      Array<{ tenantId: string; apiKeyId: string; periodStart: Date; period: BudgetPeriod | null; limit: string | null; spent: string; reached80: boolean; reached100: boolean }>
+    >`
+      WITH m AS (
+        SELECT * FROM unnest(${col((m) => m.apiKeyId)}::uuid[], ${col((m) => m.periodStart)}::timestamptz[],
+                             ${col((m) => m.held)}::numeric[], ${col((m) => m.charged)}::numeric[]) AS m(api_key_id, period_start, held, charged)
+      ), locked AS (
+        SELECT s.api_key_id, s.period_start FROM key_spend s JOIN m USING (api_key_id, period_start)
+         ORDER BY s.api_key_id, s.period_start FOR UPDATE OF s
+      )
+      UPDATE key_spend s
+         SET spent = s.spent + m.charged, reserved = s.reserved - m.held,
+             reached_80_at = COALESCE(s.reached_80_at, CASE WHEN s.spent + m.charged >= 0.8 * k.budget_limit THEN now() END),
+             reached_100_at = COALESCE(s.reached_100_at, CASE WHEN s.spent + m.charged >= k.budget_limit THEN now() END)
+        FROM m, api_keys k
+       WHERE s.api_key_id = m.api_key_id AND s.period_start = m.period_start AND k.id = m.api_key_id
+         AND (SELECT count(*) FROM locked) >= 0
+      RETURNING k.tenant_id AS "tenantId", s.api_key_id AS "apiKeyId", s.period_start AS "periodStart", k.budget_period::text AS period,
+                k.budget_limit::text AS "limit", s.spent::text AS spent,
+                s.reached_80_at IS NOT DISTINCT FROM now() AS reached80, s.reached_100_at IS NOT DISTINCT FROM now() AS reached100`;
+    const facts: BudgetThresholdFact[] = [];
+    for (const r of rows) {
+      const resetsAt = r.period ? periodReset(r.period, r.periodStart) : null;
+      for (const percent of [80, 100] as const) {
+        if (r[`reached${percent}`] && r.limit !== null) {
+          facts.push({ tenantId: r.tenantId, apiKeyId: r.apiKeyId, percent, limit: formatAmount(r.limit), spent: formatAmount(r.spent), periodStart: r.periodStart, resetsAt });
+        }
+      }
+    }
+    if (facts.length) await this.alerts.budgetThreshold(tx, facts);
   }
 
   /**
@@ -174,14 +303,25 @@ export class ReservationsService {
          WHERE state = 'pending' AND lease_expires_at < now() AND checkpointed_at IS NULL
         RETURNING reservation_id
       ), gone AS (
-        DELETE FROM reservations r USING event WHERE r.id = event.reservation_id RETURNING r.tenant_id, r.amount
-      ), per_tenant AS (SELECT tenant_id, sum(amount) AS amount FROM gone GROUP BY tenant_id)
-      UPDATE tenants t SET reserved = t.reserved - p.amount FROM per_tenant p WHERE t.id = p.tenant_id`;
+        DELETE FROM reservations r USING event WHERE r.id = event.reservation_id
+        RETURNING r.tenant_id, r.amount, r.budget_key_id, r.budget_period_start
+      ), ${this.givenBackToBudgetsAndTenants}`;
     if (interrupted.length || withdrawn) {
       this.logger.warn(`leases expired: ${interrupted.length} requests interrupted (charged from their checkpoint), ${withdrawn} tenants' holds withdrawn`);
     }
     return interrupted.map((r) => r.id);
   }
+
+  /** The tail of a statement whose CTE `gone` returned deleted reservations: their holds go back, key periods first. */
+  private readonly givenBackToBudgetsAndTenants = Prisma.sql`
+      per_key AS (
+        SELECT budget_key_id, budget_period_start, sum(amount) AS amount FROM gone WHERE budget_key_id IS NOT NULL GROUP BY 1, 2
+      ), budget AS (
+        UPDATE key_spend s SET reserved = s.reserved - p.amount FROM per_key p
+         WHERE s.api_key_id = p.budget_key_id AND s.period_start = p.budget_period_start RETURNING 1
+      ), per_tenant AS (SELECT tenant_id, sum(amount) AS amount FROM gone GROUP BY tenant_id)
+      UPDATE tenants t SET reserved = t.reserved - p.amount FROM per_tenant p
+       WHERE t.id = p.tenant_id AND (SELECT count(*) FROM budget) >= 0`;
 
   /** Frees reservations that have no usage event at all (written before events were made at admission). */
   async releaseOrphans(): Promise<number> {
@@ -190,8 +330,7 @@ export class ReservationsService {
         DELETE FROM reservations r
          WHERE r.expires_at < now()
            AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.reservation_id = r.id)
-        RETURNING tenant_id, amount
-      ), per_tenant AS (SELECT tenant_id, sum(amount) AS amount FROM gone GROUP BY tenant_id)
-      UPDATE tenants t SET reserved = t.reserved - p.amount FROM per_tenant p WHERE t.id = p.tenant_id`;
+        RETURNING tenant_id, amount, budget_key_id, budget_period_start
+      ), ${this.givenBackToBudgetsAndTenants}`;
   }
 }

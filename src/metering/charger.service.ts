@@ -73,7 +73,7 @@ export class ChargerService {
       }
 
       // The requests' reservations end with their charges; billing moves the money.
-      const released = await this.reservations.takeWithin(tx, events.flatMap((e) => (e.reservationId ? [e.reservationId] : [])));
+      const released = await this.reservations.takeWithin(tx, planned);
       const charged = planned.map((p) => p.event.id);
       await tx.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${charged}::uuid[])`;
       await this.ledger.appendCharges(tx, planned, totals, released);
