@@ -253,8 +253,8 @@ export class ReservationsService {
   /** Each key period's hold out and its exact charges in; the 80% and 100% marks reached go to SpendAlerts. */
   private async moveIntoBudgets(tx: LedgerTx, moves: Array<{ apiKeyId: string; periodStart: Date; held: string; charged: string }>) {
     const col = <T>(f: (m: (typeof moves)[number]) => T) => moves.map(f);
-    // reached_*_at is set to now() (the transaction's start) only when first reached, so "= now()"
-    // after the update means this charge reached it. The rows are locked in key order first.
+    // The rows are locked in key order first; FOR UPDATE reads their latest version, so "not yet
+    // reached" is known exactly and the 80% / 100% marks are reported once per period.
     const rows = await tx.$queryRaw<
       Array<{ tenantId: string; apiKeyId: string; periodStart: Date; period: BudgetPeriod | null; limit: string | null; spent: string; reached80: boolean; reached100: boolean }>
     >`
@@ -262,19 +262,19 @@ export class ReservationsService {
         SELECT * FROM unnest(${col((m) => m.apiKeyId)}::uuid[], ${col((m) => m.periodStart)}::timestamptz[],
                              ${col((m) => m.held)}::numeric[], ${col((m) => m.charged)}::numeric[]) AS m(api_key_id, period_start, held, charged)
       ), locked AS (
-        SELECT s.api_key_id, s.period_start FROM key_spend s JOIN m USING (api_key_id, period_start)
+        SELECT s.api_key_id, s.period_start, s.reached_80_at IS NULL AS open80, s.reached_100_at IS NULL AS open100
+          FROM key_spend s JOIN m USING (api_key_id, period_start)
          ORDER BY s.api_key_id, s.period_start FOR UPDATE OF s
       )
       UPDATE key_spend s
          SET spent = s.spent + m.charged, reserved = s.reserved - m.held,
              reached_80_at = COALESCE(s.reached_80_at, CASE WHEN s.spent + m.charged >= 0.8 * k.budget_limit THEN now() END),
              reached_100_at = COALESCE(s.reached_100_at, CASE WHEN s.spent + m.charged >= k.budget_limit THEN now() END)
-        FROM m, api_keys k
-       WHERE s.api_key_id = m.api_key_id AND s.period_start = m.period_start AND k.id = m.api_key_id
-         AND (SELECT count(*) FROM locked) >= 0
+        FROM m JOIN locked l USING (api_key_id, period_start) JOIN api_keys k ON k.id = m.api_key_id
+       WHERE s.api_key_id = m.api_key_id AND s.period_start = m.period_start
       RETURNING k.tenant_id AS "tenantId", s.api_key_id AS "apiKeyId", s.period_start AS "periodStart", k.budget_period::text AS period,
                 k.budget_limit::text AS "limit", s.spent::text AS spent,
-                s.reached_80_at IS NOT DISTINCT FROM now() AS reached80, s.reached_100_at IS NOT DISTINCT FROM now() AS reached100`;
+                l.open80 AND s.reached_80_at IS NOT NULL AS reached80, l.open100 AND s.reached_100_at IS NOT NULL AS reached100`;
     const facts: BudgetThresholdFact[] = [];
     for (const r of rows) {
       const resetsAt = r.period ? periodReset(r.period, r.periodStart) : null;
