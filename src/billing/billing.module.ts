@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { BalanceController } from './balance.controller';
+import { BalanceService } from './balance.service';
 import { Clock } from './clock';
 import { LedgerService } from './ledger.service';
 import { ReservationsService } from './reservations.service';
@@ -10,7 +11,7 @@ import { SpendAlerts } from './spend-alerts';
 @Module({
   imports: [AuthModule],
   controllers: [BalanceController],
-  providers: [LedgerService, ReservationsService, Clock, SpendAlerts],
+  providers: [LedgerService, ReservationsService, Clock, SpendAlerts, BalanceService],
   exports: [LedgerService, ReservationsService, Clock, SpendAlerts],
 })
 export class BillingModule {}
