@@ -47,6 +47,9 @@ export class TenantsService {
 
   /** Status, credit limit and low-balance threshold; a status change reaches every process's key cache. */
   async update(id: string, dto: UpdateTenantDto) {
+    if (dto.status === undefined && dto.credit_limit === undefined && dto.low_balance_threshold === undefined) {
+      throw invalidValue('status', `Send at least one of 'status', 'credit_limit' or 'low_balance_threshold'.`);
+    }
     if (dto.credit_limit !== undefined || dto.low_balance_threshold !== undefined) {
       await this.find(id);
       await this.prisma.tenant.update({
