@@ -23,11 +23,13 @@ export const insufficientQuota = () =>
     { 'x-should-retry': 'false' },
   );
 
+const PERIOD_WORD: Record<BudgetPeriod, string> = { day: 'daily', week: 'weekly', month: 'monthly', total: 'total' };
+
 export const budgetExceeded = (period: BudgetPeriod, now: Date) => {
   const retryAfter = secondsUntilReset(period, now);
   return new ApiError(
     429,
-    `This API key reached its ${period === 'total' ? 'total' : `${period}ly`} budget: what is left of it cannot cover this request.` +
+    `This API key reached its ${PERIOD_WORD[period]} budget: what is left of it cannot cover this request.` +
       (retryAfter === null ? '' : ` The budget resets at ${periodReset(period, now)!.toISOString()}.`),
     'insufficient_quota',
     'budget_exceeded',
