@@ -160,6 +160,7 @@ describe('spend controls: key budgets, expiry, allow-lists, postpaid credit limi
     ['expires_at', { expires_at: 'next tuesday' }],
     ['allowed_models', { allowed_models: [SIM, 'no-such-model'] }],
     ['allowed_models', { allowed_models: 'seed' }],
+    ['allowed_models', { allowed_models: [] }],
   ])('a bad key field is a 400 naming %s', async (param, body) => {
     const { tenantId, keyId } = await t.tenant('1');
     for (const [method, path] of [

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { BUDGET_PERIODS, BudgetPeriod, DEFAULT_BUDGET_PERIOD } from '../../billing/budget-period';
 import { IsDisplayName, IsIsoTimestamp, IsNonNegativeAmount, IsNotBlank } from './validators';
 
@@ -44,6 +44,7 @@ export class ApiKeyLimitsDto {
   @ApiPropertyOptional({ type: [String], nullable: true, example: ['seed-1-6-250915'], description: 'Models the key may call (null: all)' })
   @ValidateIf(present)
   @IsArray({ message: 'allowed_models must be an array of model ids or null' })
+  @ArrayMinSize(1, { message: 'allowed_models must name at least one model; send null to allow every model' })
   @ArrayMaxSize(1000)
   @IsString({ each: true, message: 'allowed_models must contain model ids (strings)' })
   @IsNotBlank({ each: true })
