@@ -8,7 +8,8 @@
  *   3. that every answered request was charged exactly once, and each process's peak RSS.
  * Prints a table and writes JSON to bench/results/. Measures; asserts no time.
  * Env: BENCH_SECONDS (10), BENCH_RATE (500), BENCH_CONNECTIONS (50), BENCH_API_PROCESSES (1),
- * BENCH_PROFILE=1 (write a --cpu-prof of each API process to bench/results/profile-<stamp>/).
+ * BENCH_PROFILE=1 (write a --cpu-prof of each API process to bench/results/profile-<stamp>/),
+ * BENCH_BUDGET=1 (the bench key has a budget: measures the budget hold in the admission statement).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -160,7 +161,9 @@ async function main() {
     };
     await admin('PUT', `/admin/models/${MODEL}`, { provider: 'bench', upstream_model: 'bench-upstream', input_price: '0.25', output_price: '2' });
     const tenant = await admin('POST', '/admin/tenants', { name: 'bench', credits: '1000000' });
-    const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench' });
+    // BENCH_BUDGET=1: the key has a (never reached) budget, so every admission also holds against its period spend.
+    const budget = process.env.BENCH_BUDGET === '1' ? { budget_limit: '1000000', budget_period: 'day' } : {};
+    const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench', ...budget });
 
     const body = JSON.stringify({ model: MODEL, input: 'Hello, bench!', max_output_tokens: 64 });
     const direct = { url: `${upstreamUrl}/responses`, method: 'POST' as const, body, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-upstream-bench' } };
