@@ -10,8 +10,9 @@ import { BudgetPeriod, periodReset, periodStart, secondsUntilReset } from './bud
 import { Clock } from './clock';
 import type { LedgerTx } from './ledger.service';
 import type { PlannedCharge } from './charge-plan';
-import { addAmounts, formatAmount } from './money';
-import { BudgetThresholdFact, SpendAlerts } from './spend-alerts';
+import { moveIntoBudgets } from './key-spend';
+import { addAmounts } from './money';
+import { SpendAlerts } from './spend-alerts';
 
 export const insufficientQuota = () =>
   new ApiError(
@@ -248,45 +249,11 @@ export class ReservationsService {
       const b = budgets.get(key) ?? { apiKeyId: r.budgetKeyId, periodStart: r.budgetPeriodStart, held: '0', charged: '0' };
       budgets.set(key, { ...b, held: addAmounts(b.held, r.amount), charged: addAmounts(b.charged, chargeOf.get(r.id)!) });
     }
-    if (budgets.size) await this.moveIntoBudgets(tx, [...budgets.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, b]) => b));
-    return released;
-  }
-
-  /** Each key period's hold out and its exact charges in; the 80% and 100% marks reached go to SpendAlerts. */
-  private async moveIntoBudgets(tx: LedgerTx, moves: Array<{ apiKeyId: string; periodStart: Date; held: string; charged: string }>) {
-    const col = <T>(f: (m: (typeof moves)[number]) => T) => moves.map(f);
-    // The rows are locked in key order first; FOR UPDATE reads their latest version, so "not yet
-    // reached" is known exactly and the 80% / 100% marks are reported once per period.
-    const rows = await tx.$queryRaw<
-      Array<{ tenantId: string; apiKeyId: string; periodStart: Date; period: BudgetPeriod | null; limit: string | null; spent: string; reached80: boolean; reached100: boolean }>
-    >`
-      WITH m AS (
-        SELECT * FROM unnest(${col((m) => m.apiKeyId)}::uuid[], ${col((m) => m.periodStart)}::timestamptz[],
-                             ${col((m) => m.held)}::numeric[], ${col((m) => m.charged)}::numeric[]) AS m(api_key_id, period_start, held, charged)
-      ), locked AS (
-        SELECT s.api_key_id, s.period_start, s.reached_80_at IS NULL AS open80, s.reached_100_at IS NULL AS open100
-          FROM key_spend s JOIN m USING (api_key_id, period_start)
-         ORDER BY s.api_key_id, s.period_start FOR UPDATE OF s
-      )
-      UPDATE key_spend s
-         SET spent = s.spent + m.charged, reserved = s.reserved - m.held,
-             reached_80_at = COALESCE(s.reached_80_at, CASE WHEN s.spent + m.charged >= 0.8 * k.budget_limit THEN now() END),
-             reached_100_at = COALESCE(s.reached_100_at, CASE WHEN s.spent + m.charged >= k.budget_limit THEN now() END)
-        FROM m JOIN locked l USING (api_key_id, period_start) JOIN api_keys k ON k.id = m.api_key_id
-       WHERE s.api_key_id = m.api_key_id AND s.period_start = m.period_start
-      RETURNING k.tenant_id AS "tenantId", s.api_key_id AS "apiKeyId", s.period_start AS "periodStart", k.budget_period::text AS period,
-                k.budget_limit::text AS "limit", s.spent::text AS spent,
-                l.open80 AND s.reached_80_at IS NOT NULL AS reached80, l.open100 AND s.reached_100_at IS NOT NULL AS reached100`;
-    const facts: BudgetThresholdFact[] = [];
-    for (const r of rows) {
-      const resetsAt = r.period ? periodReset(r.period, r.periodStart) : null;
-      for (const percent of [80, 100] as const) {
-        if (r[`reached${percent}`] && r.limit !== null) {
-          facts.push({ tenantId: r.tenantId, apiKeyId: r.apiKeyId, percent, limit: formatAmount(r.limit), spent: formatAmount(r.spent), periodStart: r.periodStart, resetsAt });
-        }
-      }
+    if (budgets.size) {
+      const facts = await moveIntoBudgets(tx, [...budgets.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, b]) => b));
+      if (facts.length) await this.alerts.budgetThreshold(tx, facts);
     }
-    if (facts.length) await this.alerts.budgetThreshold(tx, facts);
+    return released;
   }
 
   /**
