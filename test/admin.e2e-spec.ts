@@ -50,6 +50,9 @@ async function expectBalanceMatchesLedger(tenantId: string) {
   return { balance: tenant.body.balance as string, entries };
 }
 
+/** A key's spend controls when none are set. */
+const NO_SPEND_CONTROLS = { budget_limit: null, budget_period: null, expires_at: null, allowed_models: null };
+
 describe('admin auth', () => {
   // Every row has a body slot: with fewer arguments than the test function, jest would pass `done`.
   const routes: Array<[string, string, unknown]> = [
@@ -95,7 +98,15 @@ describe('tenants', () => {
   it('creates a tenant without credits: balance 0, no ledger entry', async () => {
     const res = await t.admin('POST', '/admin/tenants', { name: 'Acme' });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.stringMatching(UUID), name: 'Acme', status: 'active', balance: '0', created_at: expect.stringMatching(ISO) });
+    expect(res.body).toEqual({
+      id: expect.stringMatching(UUID),
+      name: 'Acme',
+      status: 'active',
+      balance: '0',
+      credit_limit: '0',
+      low_balance_threshold: null,
+      created_at: expect.stringMatching(ISO),
+    });
     expect(await fullLedger(res.body.id)).toEqual([]);
   });
 
@@ -342,12 +353,13 @@ describe('api keys', () => {
       revoked_at: null,
       rpm_limit: null,
       tpm_limit: null,
+      ...NO_SPEND_CONTROLS,
     });
     expect(res.body.key.startsWith(res.body.prefix)).toBe(true);
     const list = await t.admin('GET', `/admin/tenants/${tenant.id}/api-keys`);
     expect(list.status).toBe(200);
     expect(list.body.data).toEqual([
-      { id: res.body.id, prefix: res.body.prefix, name: 'ci', created_at: res.body.created_at, revoked_at: null, rpm_limit: null, tpm_limit: null },
+      { id: res.body.id, prefix: res.body.prefix, name: 'ci', created_at: res.body.created_at, revoked_at: null, rpm_limit: null, tpm_limit: null, ...NO_SPEND_CONTROLS },
     ]);
     expect(list.text).not.toContain(res.body.key);
     // The key works for the tenant API.

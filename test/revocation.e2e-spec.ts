@@ -53,4 +53,33 @@ describe('revocation and suspension reach every process within a second, even wh
     expect((await first.admin('PATCH', `/admin/tenants/${k.tenantId}`, { status: 'suspended' })).status).toBe(200);
     expect(await msUntilRefused(second, k.key, since)).toBeLessThan(1000);
   });
+
+  it('an expiry set through another instance refuses the key within 1 s', async () => {
+    const k = await first.tenant('10');
+    expect((await ask(second, k.key)).status).toBe(200);
+    expect((await ask(second, k.key)).status).toBe(200);
+    const since = Date.now();
+    expect((await first.admin('PATCH', `/admin/api-keys/${k.keyId}`, { expires_at: new Date(since - 1000).toISOString() })).status).toBe(200);
+    expect(await msUntilRefused(second, k.key, since)).toBeLessThan(1000);
+  });
+
+  it('an allow-list set through another instance refuses other models within 1 s', async () => {
+    const other = `revocation-other-${Date.now()}`;
+    expect((await first.admin('PUT', `/admin/models/${other}`, { provider: 'simulated', input_price: '0.1', output_price: '0.1' })).status).toBe(200);
+    const k = await first.tenant('10');
+    expect((await ask(second, k.key)).status).toBe(200);
+    expect((await ask(second, k.key)).status).toBe(200);
+    const since = Date.now();
+    expect((await first.admin('PATCH', `/admin/api-keys/${k.keyId}`, { allowed_models: [other] })).status).toBe(200);
+    for (;;) {
+      const res = await ask(second, k.key);
+      if (res.status === 403) {
+        expect(res.body.error).toMatchObject({ code: 'model_not_allowed', param: 'model' });
+        break;
+      }
+      expect(res.status).toBe(200);
+      expect(Date.now() - since).toBeLessThan(1000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
 });

@@ -7,14 +7,17 @@ const at = new Date('2025-01-02T03:04:05.006Z');
 
 describe('presenters', () => {
   it('formats decimals as plain strings, never with an exponent', () => {
-    expect(presentTenant({ id: 't', name: 'n', status: 'active', balance: D('0.000000000000000001'), createdAt: at })).toEqual({
+    const limits = { creditLimit: D('100.000000000000000000'), lowBalanceThreshold: null };
+    expect(presentTenant({ id: 't', name: 'n', status: 'active', balance: D('0.000000000000000001'), createdAt: at, ...limits })).toEqual({
       id: 't',
       name: 'n',
       status: 'active',
       balance: '0.000000000000000001',
+      credit_limit: '100',
+      low_balance_threshold: null,
       created_at: '2025-01-02T03:04:05.006Z',
     });
-    expect(presentTenant({ id: 't', name: 'n', status: 'active', balance: D('100000000000000000000.000000000000000000'), createdAt: at }).balance).toBe(
+    expect(presentTenant({ id: 't', name: 'n', status: 'active', balance: D('100000000000000000000.000000000000000000'), createdAt: at, ...limits }).balance).toBe(
       '100000000000000000000',
     );
   });
@@ -48,7 +51,21 @@ describe('presenters', () => {
   });
 
   it('never exposes an API key hash', () => {
-    const key = { id: 'k', prefix: 'sk-tg-abcdef', name: null, createdAt: at, revokedAt: null, hash: 'secret', tenantId: 't', rpmLimit: 60, tpmLimit: null };
+    const key = {
+      id: 'k',
+      prefix: 'sk-tg-abcdef',
+      name: null,
+      createdAt: at,
+      revokedAt: null,
+      hash: 'secret',
+      tenantId: 't',
+      rpmLimit: 60,
+      tpmLimit: null,
+      budgetLimit: D('5.000000000000000000'),
+      budgetPeriod: 'week' as const,
+      expiresAt: at,
+      allowedModels: ['m1'],
+    };
     expect(presentApiKey(key)).toEqual({
       id: 'k',
       prefix: 'sk-tg-abcdef',
@@ -57,6 +74,10 @@ describe('presenters', () => {
       revoked_at: null,
       rpm_limit: 60,
       tpm_limit: null,
+      budget_limit: '5',
+      budget_period: 'week',
+      expires_at: '2025-01-02T03:04:05.006Z',
+      allowed_models: ['m1'],
     });
   });
 

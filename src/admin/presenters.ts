@@ -2,11 +2,13 @@ import type { ApiKey, LedgerEntry, Price, Tenant } from '../generated/prisma/cli
 
 /** Prisma rows -> the admin API's snake_case JSON. Decimals via toFixed() (never an exponent). */
 
-export const presentTenant = (t: Pick<Tenant, 'id' | 'name' | 'status' | 'balance' | 'createdAt'>) => ({
+export const presentTenant = (t: Pick<Tenant, 'id' | 'name' | 'status' | 'balance' | 'createdAt' | 'creditLimit' | 'lowBalanceThreshold'>) => ({
   id: t.id,
   name: t.name,
   status: t.status,
   balance: t.balance.toFixed(),
+  credit_limit: t.creditLimit.toFixed(),
+  low_balance_threshold: t.lowBalanceThreshold ? t.lowBalanceThreshold.toFixed() : null,
   created_at: t.createdAt.toISOString(),
 });
 
@@ -20,7 +22,9 @@ export const presentLedgerEntry = (e: LedgerEntry) => ({
   created_at: e.createdAt.toISOString(),
 });
 
-export const presentApiKey = (k: Pick<ApiKey, 'id' | 'prefix' | 'name' | 'createdAt' | 'revokedAt' | 'rpmLimit' | 'tpmLimit'>) => ({
+export const presentApiKey = (
+  k: Pick<ApiKey, 'id' | 'prefix' | 'name' | 'createdAt' | 'revokedAt' | 'rpmLimit' | 'tpmLimit' | 'budgetLimit' | 'budgetPeriod' | 'expiresAt' | 'allowedModels'>,
+) => ({
   id: k.id,
   prefix: k.prefix,
   name: k.name,
@@ -28,6 +32,10 @@ export const presentApiKey = (k: Pick<ApiKey, 'id' | 'prefix' | 'name' | 'create
   revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
   rpm_limit: k.rpmLimit,
   tpm_limit: k.tpmLimit,
+  budget_limit: k.budgetLimit ? k.budgetLimit.toFixed() : null,
+  budget_period: k.budgetPeriod,
+  expires_at: k.expiresAt ? k.expiresAt.toISOString() : null,
+  allowed_models: Array.isArray(k.allowedModels) ? (k.allowedModels as string[]) : null,
 });
 
 export const presentPriceVersion = (p: Pick<Price, 'id' | 'inputPrice' | 'cachedInputPrice' | 'outputPrice' | 'effectiveFrom' | 'createdAt'>) => ({

@@ -24,7 +24,7 @@ export class TenantsController {
 
   @Patch(':id')
   update(@Param('id') id: string, @Body() dto: UpdateTenantDto) {
-    return this.tenants.setStatus(id, dto.status);
+    return this.tenants.update(id, dto);
   }
 
   @Post(':id/credits')

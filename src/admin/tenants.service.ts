@@ -7,13 +7,13 @@ import { LedgerService } from '../billing/ledger.service';
 import { compareAmounts } from '../billing/money';
 import type { TenantStatus } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
-import type { CreateTenantDto, CreditDto, LedgerQueryDto } from './dto/tenant.dto';
+import type { CreateTenantDto, CreditDto, LedgerQueryDto, UpdateTenantDto } from './dto/tenant.dto';
 import { presentLedgerEntry, presentTenant } from './presenters';
 
 /** Reference of the ledger entry holding a new tenant's opening credits. */
 export const OPENING_REFERENCE = 'opening';
 
-const tenantSelect = { id: true, name: true, status: true, balance: true, createdAt: true } as const;
+const tenantSelect = { id: true, name: true, status: true, balance: true, creditLimit: true, lowBalanceThreshold: true, createdAt: true } as const;
 
 @Injectable()
 export class TenantsService {
@@ -43,6 +43,24 @@ export class TenantsService {
 
   async get(id: string) {
     return presentTenant(await this.find(id));
+  }
+
+  /** Status, credit limit and low-balance threshold; a status change reaches every process's key cache. */
+  async update(id: string, dto: UpdateTenantDto) {
+    if (dto.status === undefined && dto.credit_limit === undefined && dto.low_balance_threshold === undefined) {
+      throw invalidValue('status', `Send at least one of 'status', 'credit_limit' or 'low_balance_threshold'.`);
+    }
+    if (dto.credit_limit !== undefined || dto.low_balance_threshold !== undefined) {
+      await this.find(id);
+      await this.prisma.tenant.update({
+        where: { id },
+        data: {
+          ...(dto.credit_limit !== undefined && { creditLimit: dto.credit_limit }),
+          ...(dto.low_balance_threshold !== undefined && { lowBalanceThreshold: dto.low_balance_threshold }),
+        },
+      });
+    }
+    return dto.status !== undefined ? this.setStatus(id, dto.status) : this.get(id);
   }
 
   async setStatus(id: string, status: TenantStatus) {

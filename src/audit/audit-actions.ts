@@ -37,6 +37,9 @@ interface ActionSpec {
   summary: (i: ActionInput) => Obj;
 }
 
+/** A key's settings an admin may change (never the key itself). */
+const KEY_SETTINGS = ['rpm_limit', 'tpm_limit', 'budget_limit', 'budget_period', 'expires_at', 'allowed_models'];
+
 /** The admin actions by route, each with an allow-list of what its summary keeps. */
 const ACTIONS: Record<string, ActionSpec> = {
   'POST /admin/tenants': {
@@ -49,7 +52,7 @@ const ACTIONS: Record<string, ActionSpec> = {
     action: 'tenant.update',
     targetType: 'tenant',
     target: (i) => i.params.id,
-    summary: (i) => pick(i.body, ['status']),
+    summary: (i) => pick(i.body, ['status', 'credit_limit', 'low_balance_threshold']),
   },
   'POST /admin/tenants/:id/credits': {
     action: 'tenant.credit',
@@ -62,7 +65,13 @@ const ACTIONS: Record<string, ActionSpec> = {
     targetType: 'api_key',
     target: (i) => obj(i.result).id,
     // The key itself is in the answer: only its display prefix is kept.
-    summary: (i) => ({ tenant_id: i.params.id, ...pick(i.body, ['name']), ...pick(i.result, ['prefix']) }),
+    summary: (i) => ({ tenant_id: i.params.id, ...pick(i.body, ['name', ...KEY_SETTINGS]), ...pick(i.result, ['prefix']) }),
+  },
+  'PATCH /admin/api-keys/:id': {
+    action: 'api_key.update',
+    targetType: 'api_key',
+    target: (i) => i.params.id,
+    summary: (i) => pick(i.body, KEY_SETTINGS),
   },
   'DELETE /admin/api-keys/:id': {
     action: 'api_key.revoke',

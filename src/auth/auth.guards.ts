@@ -1,16 +1,22 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { invalidApiKey } from '../common/errors';
+import type { BudgetPeriod } from '../billing/budget-period';
+import { DomainError, ErrorCode, invalidApiKey } from '../common/errors';
 import { Env } from '../config/env';
 import { PrismaService } from '../prisma/prisma.service';
 import { bearerToken, hashApiKey, secretsEqual } from './api-key';
 import { KeyCacheService } from './key-cache.service';
 
-/** Who is calling a /v1 endpoint, and the key's rate limits. */
+/** Who is calling a /v1 endpoint, and the key's rate limits, budget, expiry and allowed models. */
 export interface TenantAuth {
   tenantId: string;
   apiKeyId: string;
   limits?: { rpm: number | null; tpm: number | null };
+  budget?: { limit: string; period: BudgetPeriod } | null;
+  /** Epoch milliseconds from which the key is refused (null: never). */
+  expiresAt?: number | null;
+  /** The models the key may call (null: all). */
+  allowedModels?: readonly string[] | null;
 }
 
 type AuthedRequest = FastifyRequest & { auth?: TenantAuth };
@@ -37,19 +43,41 @@ export class ApiKeyGuard implements CanActivate {
     const hash = hashApiKey(token);
     const cached = this.cache.get(hash);
     if (cached) {
+      if (isExpired(cached)) throw expired(token);
       req.auth = cached;
       return true;
     }
     const generation = this.cache.generation;
     const key = await this.prisma.apiKey.findUnique({
       where: { hash },
-      select: { id: true, tenantId: true, revokedAt: true, rpmLimit: true, tpmLimit: true, tenant: { select: { status: true } } },
+      select: {
+        id: true,
+        tenantId: true,
+        revokedAt: true,
+        rpmLimit: true,
+        tpmLimit: true,
+        budgetLimit: true,
+        budgetPeriod: true,
+        expiresAt: true,
+        allowedModels: true,
+        tenant: { select: { status: true } },
+      },
     });
     if (!key || key.revokedAt || key.tenant.status !== 'active') {
       throw invalidApiKey(`Incorrect API key provided: ${redact(token)}.`);
     }
-    req.auth = { tenantId: key.tenantId, apiKeyId: key.id, limits: { rpm: key.rpmLimit, tpm: key.tpmLimit } };
-    this.cache.set(hash, req.auth, generation);
+    const auth: TenantAuth = {
+      tenantId: key.tenantId,
+      apiKeyId: key.id,
+      limits: { rpm: key.rpmLimit, tpm: key.tpmLimit },
+      budget: key.budgetLimit !== null && key.budgetPeriod !== null ? { limit: key.budgetLimit.toFixed(), period: key.budgetPeriod } : null,
+      expiresAt: key.expiresAt ? key.expiresAt.getTime() : null,
+      allowedModels: Array.isArray(key.allowedModels) ? (key.allowedModels as string[]) : null,
+    };
+    // An expired key is cached too: it stays refused without a lookup until the cache entry goes.
+    this.cache.set(hash, auth, generation);
+    if (isExpired(auth)) throw expired(token);
+    req.auth = auth;
     return true;
   }
 }
@@ -72,6 +100,15 @@ export class AdminGuard implements CanActivate {
 export const CurrentTenant = createParamDecorator((_: unknown, context: ExecutionContext): TenantAuth => {
   return context.switchToHttp().getRequest<AuthedRequest>().auth!;
 });
+
+const isExpired = (auth: TenantAuth) => auth.expiresAt != null && auth.expiresAt <= Date.now();
+const expired = (token: string) => invalidApiKey(`The API key ${redact(token)} has expired.`);
+
+export const modelNotAllowed = (model: string) =>
+  new DomainError(ErrorCode.ModelNotAllowed, `This API key is not allowed to use the model '${model}'.`, { param: 'model' });
+
+/** True when the key may call `model` (no allow-list, or the model is on it). */
+export const modelAllowed = (auth: TenantAuth, model: string) => !auth.allowedModels || auth.allowedModels.includes(model);
 
 /** "sk-tg-abc...wxyz": enough to recognise a key in an error, never enough to use it. */
 function redact(token: string): string {

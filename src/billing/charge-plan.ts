@@ -15,6 +15,8 @@ export interface PendingEvent {
   requestedAt: Date;
   /** The price version fixed at admission; null for events written without one (priced by requestedAt). */
   priceId: string | null;
+  /** The reservation the request held (its charge releases it). */
+  reservationId?: string | null;
 }
 
 export interface PlannedCharge {

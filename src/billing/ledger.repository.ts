@@ -15,13 +15,23 @@ export async function addToBalance(db: SqlClient, tenantId: string, amount: stri
   return rows.length ? rows[0].balance : null;
 }
 
-/** Takes a tenant's charges off its balance and what their holds released off `reserved`; the new balance. */
-export async function takeCharges(db: SqlClient, tenantId: string, total: string, released: string): Promise<string> {
-  const [{ balance }] = await db.$queryRaw<BalanceRow[]>`
+export interface ChargedTenantRow {
+  balance: string;
+  reserved: string;
+  threshold: string | null;
+}
+
+/**
+ * Takes a tenant's charges off its balance and what their holds released off `reserved`; the new
+ * balance and reserved, and the tenant's low-balance threshold.
+ */
+export async function takeCharges(db: SqlClient, tenantId: string, total: string, released: string): Promise<ChargedTenantRow> {
+  const [row] = await db.$queryRaw<ChargedTenantRow[]>`
     UPDATE tenants SET balance = balance - ${total}::numeric,
                        reserved = reserved - ${released}::numeric
-     WHERE id = ${tenantId}::uuid RETURNING balance::text AS balance`;
-  return balance;
+     WHERE id = ${tenantId}::uuid
+    RETURNING balance::text AS balance, reserved::text AS reserved, low_balance_threshold::text AS threshold`;
+  return row;
 }
 
 const CHARGE_COLUMNS: UnnestColumn<PlannedCharge>[] = [

@@ -8,7 +8,8 @@ import { requireTenant } from '../prisma/require-tenant';
 import { isUuid } from '../common/ids';
 import { assignBalancesAfter, PlannedCharge } from './charge-plan';
 import { addToBalance, insertCharges, takeCharges } from './ledger.repository';
-import { compareAmounts, isAmount } from './money';
+import { addAmounts, compareAmounts, isAmount, negate } from './money';
+import { LowBalanceFact, SpendAlerts } from './spend-alerts';
 
 export type LedgerTx = Prisma.TransactionClient;
 
@@ -59,7 +60,10 @@ export const isNumericOverflow = (err: unknown): boolean => sqlStateOf(err) === 
  */
 @Injectable()
 export class LedgerService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly alerts: SpendAlerts,
+  ) {}
 
   /**
    * Adds `amount` (a positive decimal string; an adjustment may be negative) to the tenant's
@@ -120,10 +124,23 @@ export class LedgerService {
       if (group) group.push(p);
       else byTenant.set(p.event.tenantId, [p]);
     }
+    const lowBalance: LowBalanceFact[] = [];
     for (const tenantId of [...byTenant.keys()].sort()) {
-      const balance = await takeCharges(tx, tenantId, totals.get(tenantId)!, released.get(tenantId) ?? '0');
+      const total = totals.get(tenantId)!;
+      const { balance, reserved, threshold } = await takeCharges(tx, tenantId, total, released.get(tenantId) ?? '0');
       assignBalancesAfter(byTenant.get(tenantId)!, balance);
+      if (threshold !== null && crossedBelow(addAmounts(balance, total), balance, threshold)) {
+        const charges = byTenant.get(tenantId)!;
+        lowBalance.push({
+          tenantId,
+          balance: addAmounts(balance),
+          available: addAmounts(balance, negate(reserved)),
+          threshold: addAmounts(threshold),
+          crossingId: charges[charges.length - 1].event.id,
+        });
+      }
     }
+    if (lowBalance.length) await this.alerts.lowBalance(tx, lowBalance);
     await insertCharges(tx, planned);
   }
 
@@ -166,6 +183,9 @@ export class LedgerService {
     return entry && { balance: entry.tenant.balance.toFixed(), entryId: entry.id, created: false };
   }
 }
+
+/** The balance was at or above the threshold before and is below it after. */
+const crossedBelow = (before: string, after: string, threshold: string) => compareAmounts(before, threshold) >= 0 && compareAmounts(after, threshold) < 0;
 
 function assertCreditAmount(amount: string, kind: CreditKind) {
   if (!isAmount(amount)) throw invalidValue('amount', `'amount' must be a decimal string such as "5.00".`);

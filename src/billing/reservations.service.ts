@@ -1,22 +1,46 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { sqlStateOf } from '../common/db-errors';
 import { DomainError, ErrorCode } from '../common/errors';
 import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
+import { BudgetPeriod, periodReset, periodStart, secondsUntilReset } from './budget-period';
+import { Clock } from './clock';
 import type { LedgerTx } from './ledger.service';
+import type { PlannedCharge } from './charge-plan';
+import { moveIntoBudgets } from './key-spend';
 import { addAmounts } from './money';
 import {
+  AdmissionHold,
   deleteReservations,
   holdAdmissions,
   interruptExpiredLeases,
+  KeyHold,
+  REFUSED_BY_BALANCE,
+  REFUSED_BY_BUDGET,
   releaseOrphanReservations,
   withdrawAdmission,
   withdrawExpiredLeases,
 } from './reservations.repository';
+import { SpendAlerts } from './spend-alerts';
 
 export const insufficientQuota = () =>
   new DomainError(ErrorCode.InsufficientQuota, 'You exceeded your current quota: the balance left cannot cover this request. Add credits to continue.');
+
+const PERIOD_WORD: Record<BudgetPeriod, string> = { day: 'daily', week: 'weekly', month: 'monthly', total: 'total' };
+
+export const budgetExceeded = (period: BudgetPeriod, now: Date) => {
+  const retryAfter = secondsUntilReset(period, now);
+  return new DomainError(
+    ErrorCode.BudgetExceeded,
+    `This API key reached its ${PERIOD_WORD[period]} budget: what is left of it cannot cover this request.` +
+      (retryAfter === null ? '' : ` The budget resets at ${periodReset(period, now)!.toISOString()}.`),
+    retryAfter === null ? {} : { retryAfterSeconds: retryAfter },
+  );
+};
+
+type HoldOutcome = 'held' | 'budget' | 'balance';
 
 /**
  * One admitted request: the most it can cost, held against the tenant's balance, and the pending
@@ -36,6 +60,8 @@ export interface Admission {
   maxInputTokens: number;
   maxOutputTokens: number;
   requestedAt: Date;
+  /** The key's budget period, when the key has a budget: the amount is also held against its period spend. */
+  budget?: { period: BudgetPeriod } | null;
 }
 
 interface PendingAdmission {
@@ -46,8 +72,9 @@ interface PendingAdmission {
 
 /**
  * Holds a request's maximum cost against the tenant's balance before the model runs, in one
- * atomic statement: the tenant row is updated only if balance - reserved still covers it, so
- * concurrent requests can never together reserve more than the balance.
+ * atomic statement: the tenant row is updated only if balance - reserved + credit_limit still
+ * covers it, and, for a key with a budget, the key's period spend only if spent + reserved stays
+ * within the limit, so concurrent requests can never together reserve more than either.
  */
 @Injectable()
 export class ReservationsService {
@@ -58,6 +85,8 @@ export class ReservationsService {
     private readonly prisma: PrismaService,
     private readonly metrics: MetricsService,
     private readonly env: Env,
+    private readonly clock: Clock,
+    private readonly alerts: SpendAlerts,
   ) {}
 
   /**
@@ -84,15 +113,17 @@ export class ReservationsService {
 
   private async admitGroup(tenantId: string, group: PendingAdmission[]) {
     try {
-      if (group.length > 1 && (await this.hold(tenantId, group))) {
+      const now = this.clock.now();
+      if (group.length > 1 && (await this.hold(tenantId, group, now)) === 'held') {
         group.forEach((p) => p.resolve());
         return;
       }
       for (const p of group) {
-        if (await this.hold(tenantId, [p])) p.resolve();
+        const outcome = await this.hold(tenantId, [p], now);
+        if (outcome === 'held') p.resolve();
         else {
           this.metrics.reservationRefusals.inc();
-          p.reject(insufficientQuota());
+          p.reject(outcome === 'budget' ? budgetExceeded(p.admission.budget!.period, now) : insufficientQuota());
         }
       }
     } catch (err) {
@@ -100,30 +131,72 @@ export class ReservationsService {
     }
   }
 
-  /** Holds all of `group` against the balance, with their pending usage events, in one statement, or none of it. */
-  private async hold(tenantId: string, group: PendingAdmission[]): Promise<boolean> {
+  /**
+   * Holds all of `group` against the balance (and each budget key's period spend), with their
+   * pending usage events, in one statement, or none of it. The budget holds are upserts whose
+   * condition is checked on the latest row; the balance hold runs only when they all went in, and
+   * when it does not, the statement raises so the budget holds go too.
+   */
+  private async hold(tenantId: string, group: PendingAdmission[], now: Date): Promise<HoldOutcome> {
     const a = group.map((p) => p.admission);
-    return holdAdmissions(this.prisma, tenantId, addAmounts(...a.map((x) => x.amount)), this.env.REQUEST_LEASE_MS, a);
+    const total = addAmounts(...a.map((x) => x.amount));
+    const holds: AdmissionHold[] = a.map((x) => ({
+      ...x,
+      budgetKeyId: x.budget ? x.apiKeyId : null,
+      budgetPeriodStart: x.budget ? periodStart(x.budget.period, now) : null,
+    }));
+    const perKey = new Map<string, KeyHold>();
+    for (const h of holds) {
+      if (!h.budgetKeyId) continue;
+      const held = perKey.get(h.budgetKeyId);
+      perKey.set(h.budgetKeyId, { apiKeyId: h.budgetKeyId, periodStart: h.budgetPeriodStart!, amount: addAmounts(held?.amount ?? '0', h.amount) });
+    }
+    // Sorted, so two statements lock the same key rows in the same order.
+    const keyHolds = [...perKey.values()].sort((x, y) => (x.apiKeyId < y.apiKeyId ? -1 : 1));
+    try {
+      const row = await holdAdmissions(this.prisma, tenantId, total, this.env.REQUEST_LEASE_MS, holds, keyHolds);
+      if (row.admitted === group.length) return 'held';
+      return row.keysHeld < keyHolds.length ? 'budget' : 'balance';
+    } catch (err) {
+      const state = sqlStateOf(err);
+      if (state === REFUSED_BY_BUDGET) return 'budget';
+      if (state === REFUSED_BY_BALANCE) return 'balance';
+      throw err;
+    }
   }
 
   /**
    * Withdraws an admission whose request ended before anything was answered: its pending usage
-   * event goes, and the hold is given back. Idempotent; an event already finished is left alone
-   * (its charge releases the hold).
+   * event goes, and the hold is given back (to the balance and to the key's budget period).
+   * Idempotent; an event already finished is left alone (its charge releases the hold).
    */
   async withdraw(reservationId: string): Promise<void> {
     await withdrawAdmission(this.prisma, reservationId);
   }
 
   /**
-   * Deletes the reservations of requests being charged, inside the charge's transaction, and
-   * returns what they held per tenant (appendCharges takes it off `reserved` with the charge).
+   * Deletes the reservations of requests being charged, inside the charge's transaction, moves
+   * each budget key's hold into its period spend (the exact charge in, the hold out), hands the
+   * budget thresholds first reached to SpendAlerts, and returns what the reservations held per
+   * tenant (appendCharges takes it off `reserved` with the charge).
    */
-  async takeWithin(tx: LedgerTx, reservationIds: string[]): Promise<Map<string, string>> {
+  async takeWithin(tx: LedgerTx, planned: PlannedCharge[]): Promise<Map<string, string>> {
     const released = new Map<string, string>();
-    if (!reservationIds.length) return released;
-    const rows = await deleteReservations(tx, reservationIds);
-    for (const r of rows) released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount));
+    const chargeOf = new Map(planned.flatMap((p) => (p.event.reservationId ? [[p.event.reservationId, p.charge.total] as const] : [])));
+    if (!chargeOf.size) return released;
+    const rows = await deleteReservations(tx, [...chargeOf.keys()]);
+    const budgets = new Map<string, { apiKeyId: string; periodStart: Date; held: string; charged: string }>();
+    for (const r of rows) {
+      released.set(r.tenantId, addAmounts(released.get(r.tenantId) ?? '0', r.amount));
+      if (!r.budgetKeyId || !r.budgetPeriodStart) continue;
+      const key = `${r.budgetKeyId} ${r.budgetPeriodStart.toISOString()}`;
+      const b = budgets.get(key) ?? { apiKeyId: r.budgetKeyId, periodStart: r.budgetPeriodStart, held: '0', charged: '0' };
+      budgets.set(key, { ...b, held: addAmounts(b.held, r.amount), charged: addAmounts(b.charged, chargeOf.get(r.id)!) });
+    }
+    if (budgets.size) {
+      const facts = await moveIntoBudgets(tx, [...budgets.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, b]) => b));
+      if (facts.length) await this.alerts.budgetThreshold(tx, facts);
+    }
     return released;
   }
 

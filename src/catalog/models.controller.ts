@@ -1,6 +1,6 @@
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard } from '../auth/auth.guards';
+import { ApiKeyGuard, CurrentTenant, modelAllowed, TenantAuth } from '../auth/auth.guards';
 import { DomainError, ErrorCode } from '../common/errors';
 import { CatalogService, PricedModel } from './catalog.service';
 
@@ -10,7 +10,7 @@ const toModelObject = (m: PricedModel) => ({ id: m.id, object: 'model' as const,
 const modelNotFound = (id: string) =>
   new DomainError(ErrorCode.ModelNotFound, `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
 
-/** GET /v1/models and /v1/models/:id: the models a tenant can call (those with a price in force). */
+/** GET /v1/models and /v1/models/:id: the models a tenant can call (those with a price in force, on the key's allow-list if it has one). */
 @ApiTags('models')
 @ApiBearerAuth()
 @Controller('v1/models')
@@ -20,15 +20,15 @@ export class ModelsController {
 
   @Get()
   @ApiOperation({ summary: 'List the models this tenant can call' })
-  async list() {
+  async list(@CurrentTenant() auth: TenantAuth) {
     const models = await this.catalog.listModels();
-    return { object: 'list', data: models.filter((m) => m.price).map(toModelObject) };
+    return { object: 'list', data: models.filter((m) => m.price && modelAllowed(auth, m.id)).map(toModelObject) };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One model this tenant can call' })
-  async retrieve(@Param('id') id: string) {
-    const model = await this.catalog.findModel(id);
+  async retrieve(@CurrentTenant() auth: TenantAuth, @Param('id') id: string) {
+    const model = modelAllowed(auth, id) ? await this.catalog.findModel(id) : null;
     if (!model?.price) throw modelNotFound(id);
     return toModelObject(model);
   }

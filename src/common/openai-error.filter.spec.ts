@@ -11,6 +11,8 @@ describe('toApiError for domain errors', () => {
     [ErrorCode.NotFound]: [404, 'invalid_request_error', 'not_found'],
     [ErrorCode.ModelNotFound]: [404, 'invalid_request_error', 'model_not_found'],
     [ErrorCode.ModelNotPriced]: [400, 'invalid_request_error', 'model_not_priced'],
+    [ErrorCode.ModelNotAllowed]: [403, 'invalid_request_error', 'model_not_allowed'],
+    [ErrorCode.BudgetExceeded]: [429, 'insufficient_quota', 'budget_exceeded', { 'x-should-retry': 'false' }],
     [ErrorCode.Conflict]: [409, 'invalid_request_error', 'conflict'],
     [ErrorCode.InvoiceNotReady]: [409, 'invalid_request_error', 'invoice_not_ready'],
     [ErrorCode.InsufficientQuota]: [429, 'insufficient_quota', 'insufficient_quota', { 'x-should-retry': 'false' }],

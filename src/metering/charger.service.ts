@@ -2,8 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { toPriceVersion } from '../catalog/catalog.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
-import { LedgerService } from '../billing/ledger.service';
+import { LedgerService, LedgerTx } from '../billing/ledger.service';
 import { ReservationsService } from '../billing/reservations.service';
+import { SpendAlerts } from '../billing/spend-alerts';
 import { planCharges } from '../billing/charge-plan';
 import { lockChargeable, markCharged } from './usage-events.repository';
 
@@ -31,6 +32,7 @@ export class ChargerService {
     private readonly ledger: LedgerService,
     private readonly reservations: ReservationsService,
     private readonly metrics: MetricsService,
+    private readonly alerts: SpendAlerts,
   ) {}
 
   async chargeEvents(ids: string[]): Promise<ChargeOutcome> {
@@ -42,8 +44,10 @@ export class ChargerService {
     return outcome;
   }
 
-  private chargeInTransaction(ids: string[]): Promise<{ outcome: ChargeOutcome; createdAt: Date[] }> {
-    return this.prisma.$transaction(async (tx) => {
+  private async chargeInTransaction(ids: string[]): Promise<{ outcome: ChargeOutcome; createdAt: Date[] }> {
+    let committed: LedgerTx | null = null;
+    const result = await this.prisma.$transaction(async (tx) => {
+      committed = tx;
       const events = await lockChargeable(tx, ids);
       const pending = new Set(events.map((e) => e.id));
       const skipped = ids.filter((id) => !pending.has(id));
@@ -63,11 +67,13 @@ export class ChargerService {
       }
 
       // The requests' reservations end with their charges; billing moves the money.
-      const released = await this.reservations.takeWithin(tx, events.flatMap((e) => (e.reservationId ? [e.reservationId] : [])));
+      const released = await this.reservations.takeWithin(tx, planned);
       const charged = planned.map((p) => p.event.id);
       await markCharged(tx, charged);
       await this.ledger.appendCharges(tx, planned, totals, released);
       return { outcome: { charged, skipped }, createdAt: events.map((e) => e.createdAt) };
     });
+    if (committed) await this.alerts.committed(committed);
+    return result;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { TenantAuth } from '../auth/auth.guards';
+import { modelAllowed, modelNotAllowed, TenantAuth } from '../auth/auth.guards';
 import type { ApiError } from '../common/api-error';
 import { DomainError, ErrorCode, invalidValue, notFound } from '../common/errors';
 import { newId, newUuid } from '../common/ids';
@@ -54,6 +54,7 @@ export class ResponsesService {
   async prepare(auth: TenantAuth, dto: CreateResponseDto): Promise<PreparedResponse> {
     const requestedAt = new Date();
     const settings = settingsOf(dto);
+    if (!modelAllowed(auth, dto.model)) throw modelNotAllowed(dto.model);
     const model = await this.catalog.findModel(dto.model, requestedAt, auth.tenantId);
     if (!model) throw invalidValue('model', `The model '${dto.model}' does not exist or you do not have access to it.`);
     if (!model.price) throw modelNotPriced(dto.model);
@@ -118,6 +119,7 @@ export class ResponsesService {
       maxInputTokens: bounds.inputTokens,
       maxOutputTokens: bounds.outputTokens,
       requestedAt,
+      budget: auth.budget ? { period: auth.budget.period } : null,
     });
     const prepared: PreparedResponse = { auth, dto, settings, input, request, provider, requestedAt, ...ids, bounds, price: priceVersion, rateHeaders };
     this.inflight.track(ids.usageEventId, bounds, () => promptOnlyUsage(bounds));

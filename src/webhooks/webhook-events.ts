@@ -17,7 +17,8 @@ export interface WebhookEventData {
     limit: string;
     spent: string;
     period_start: string;
-    resets_at: string;
+    /** null for a `total` budget, which never resets. */
+    resets_at: string | null;
   };
   'invoice.ready': { tenant_id: string; invoice_id: string; period_start: string; period_end: string; total: string };
   'charge.failed': { tenant_id: string; usage_event_id: string; response_id: string; error: string };

@@ -45,6 +45,17 @@ export async function heldReservations(db: Client, tenantIds: string[]) {
   return rows as Array<{ id: string; reserved: string; rows_sum: string }>;
 }
 
+/** Key budget periods of these tenants still holding something (every hold ends with its charge or withdrawal). */
+export async function heldBudgets(db: Client, tenantIds: string[]) {
+  const { rows } = await db.query(
+    `SELECT s.api_key_id, s.period_start, s.reserved::text AS reserved
+       FROM key_spend s JOIN api_keys k ON k.id = s.api_key_id
+      WHERE k.tenant_id = ANY($1::uuid[]) AND s.reserved <> 0`,
+    [tenantIds],
+  );
+  return rows as Array<{ api_key_id: string; period_start: Date; reserved: string }>;
+}
+
 /** Tenants whose usage rollups do not add up to their ledger charges (sum(cost) = -sum(charge amount)). */
 export async function rollupLedgerMismatches(db: Client, tenantIds: string[]) {
   const { rows } = await db.query(
@@ -102,7 +113,7 @@ export async function eventsWithoutExactlyOneCharge(db: Client, tenantIds: strin
 
 /**
  * After every usage event of these tenants is charged: balance = sum(ledger), each balance_after
- * on the running sum, nothing reserved,
+ * on the running sum, nothing reserved (balances and key budgets),
  * rollups = ledger charges, one charge per event. Throws listing every violation.
  */
 export async function expectMoneyInvariants(db: Client, tenantIds: string[], timeoutMs = 30_000): Promise<void> {
@@ -113,6 +124,7 @@ export async function expectMoneyInvariants(db: Client, tenantIds: string[], tim
     balance_is_not_the_ledger: await balanceLedgerMismatches(db, tenantIds),
     balance_after_is_not_the_running_sum: await balanceAfterMismatches(db, tenantIds),
     reservations_held: await heldReservations(db, tenantIds),
+    budget_holds_left: await heldBudgets(db, tenantIds),
     rollups_are_not_the_ledger: await rollupLedgerMismatches(db, tenantIds),
     events_not_charged_once: await eventsWithoutExactlyOneCharge(db, tenantIds),
   };

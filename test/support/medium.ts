@@ -3,8 +3,10 @@ import type { Provider, Type } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import type { Client } from 'pg';
+import { Clock } from '../../src/billing/clock';
 import { LedgerService } from '../../src/billing/ledger.service';
 import { ReservationsService } from '../../src/billing/reservations.service';
+import { SpendAlerts } from '../../src/billing/spend-alerts';
 import { newUuid } from '../../src/common/ids';
 import { ConfigModule } from '../../src/config/config.module';
 import { Env, loadEnv } from '../../src/config/env';
@@ -53,6 +55,8 @@ export async function startMedium(extra: Provider[] = []): Promise<Medium> {
       MetricsService,
       LedgerService,
       ReservationsService,
+      Clock,
+      SpendAlerts,
       ChargerService,
       OutboxWriter,
       ReportsService,

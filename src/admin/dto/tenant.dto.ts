@@ -1,4 +1,5 @@
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import type { TenantStatus } from '../../generated/prisma/client';
 import { IsDisplayName, IsIntString, IsIsoTimestamp, IsNonNegativeAmount, IsPositiveAmount } from './validators';
 
@@ -16,10 +17,22 @@ export class CreateTenantDto {
   credits?: string;
 }
 
-/** PATCH /admin/tenants/:id */
+/** PATCH /admin/tenants/:id: each field optional; an absent one is kept. */
 export class UpdateTenantDto {
+  @ApiPropertyOptional({ enum: TENANT_STATUSES })
+  @IsOptional()
   @IsIn(TENANT_STATUSES as string[], { message: `status must be one of: ${TENANT_STATUSES.join(', ')}` })
-  status!: TenantStatus;
+  status?: TenantStatus;
+
+  @ApiPropertyOptional({ example: '100.00', description: 'How far below zero the balance may go, USD ("0": prepaid)' })
+  @IsOptional()
+  @IsNonNegativeAmount()
+  credit_limit?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, example: '5.00', description: 'A charge taking the balance below this is a low-balance event (null: none)' })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsNonNegativeAmount()
+  low_balance_threshold?: string | null;
 }
 
 /** POST /admin/tenants/:id/credits */
