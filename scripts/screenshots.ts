@@ -68,6 +68,10 @@ async function main() {
     const globex = await admin('POST', '/admin/tenants', { name: 'globex', credits: '0.5' });
     await admin('PATCH', `/admin/tenants/${globex.id}`, { status: 'suspended' });
     const demo = (await admin('GET', '/admin/tenants')).data.find((t: any) => t.name === 'demo');
+    await admin('PATCH', `/admin/tenants/${demo.id}`, { credit_limit: '10', low_balance_threshold: '5' });
+    for (const key of (await admin('GET', `/admin/tenants/${demo.id}/api-keys`)).data) {
+      await admin('PATCH', `/admin/api-keys/${key.id}`, { budget_limit: '25', budget_period: 'month' });
+    }
     const now = new Date();
     const month = (offset: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1)).toISOString();
     await admin('POST', '/admin/invoices', { tenant_id: demo.id, period_start: month(-1), period_end: month(0) });

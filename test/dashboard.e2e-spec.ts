@@ -1,7 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { buildDashboard, launchChromium, watchedPage, WatchedPage } from './support/browser';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { waitFor } from './support/wait';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 type Tenant = { tenantId: string; key: string; keyId: string };
 
@@ -34,7 +36,8 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
   beforeAll(async () => {
     buildDashboard();
     browser = await launchChromium();
-    t = await startApp();
+    // The webhooks page's receiver is on loopback.
+    t = await startApp({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_BASE_MS: '200' });
     await ensureSeedModel(t);
     rich = await t.tenant('12.345678901234567891');
     other = await t.tenant(OTHER_CREDITS);
@@ -228,8 +231,6 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
   });
 
   it('models, webhooks, dead letters and the audit log open from the menu with their content', async () => {
-    // Until this server has the webhooks API, its page says so (the one 404 expected here).
-    allowed = [/http 404: GET .*\/admin\/webhooks$/, /console: Failed to load resource: .* 404/];
     const { page } = watched;
     await login(page, t.env.ADMIN_TOKEN!);
     const nav = page.getByRole('navigation', { name: 'Main' });
@@ -249,11 +250,106 @@ describe('dashboard in Chromium: admin and tenant views against the real app', (
     expect(models.find((m: any) => m.model === model)?.price).toMatchObject({ input_price: '0.123456789', cached_input_price: '0.0123456789', output_price: '0.4' });
     await nav.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
-    await page.locator('main').getByText(/no webhooks API yet|No webhooks|Deliveries/).first().waitFor();
+    await page.locator('main').getByText(/No webhooks yet|Deliveries/).first().waitFor();
     await nav.getByRole('link', { name: 'Dead letters' }).click();
     await page.getByText('No dead letters: every charge went through.').waitFor();
     await nav.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('cell', { name: 'tenant.create', exact: true }).first().waitFor();
+  });
+
+  it("sets a tenant's credit limit and low-balance threshold, and creates and edits a key with a budget, expiry and allowed models", async () => {
+    const { page } = watched;
+    const tenant = await t.tenant('1');
+    await login(page, t.env.ADMIN_TOKEN!, `/tenants/${tenant.tenantId}`);
+    await expect(page.getByTestId('tenant-credit-limit').textContent()).resolves.toBe('0');
+    await page.getByLabel('Credit limit (USD)').fill('2.5');
+    await page.getByLabel('Low-balance threshold (USD)').fill('0.75');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByTestId('tenant-credit-limit').getByText('2.5', { exact: true }).waitFor();
+    await page.getByTestId('tenant-threshold').getByText('0.75', { exact: true }).waitFor();
+    expect((await t.admin('GET', `/admin/tenants/${tenant.tenantId}`)).body).toMatchObject({ credit_limit: '2.5', low_balance_threshold: '0.75' });
+    // A bad value is the API's message, naming the field.
+    await page.getByLabel('Credit limit (USD)').fill('-1');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByRole('form', { name: 'Spend limits' }).getByText(/credit_limit/).waitFor();
+    allowed = [/http 400: PATCH .*\/admin\/tenants\/[^/]+$/, /console: Failed to load resource: .* 400/];
+
+    await page.getByText('Create a key').click();
+    await page.locator('#new-key-name').fill('budgeted');
+    await page.locator('#new-key-budget').fill('5.00');
+    await page.locator('#new-key-period').selectOption('day');
+    await page.locator('#new-key-expires').fill('2099-01-01T00:00');
+    await page.locator('#new-key-models').fill(SEED_MODEL);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('new-key').locator('code').textContent())!;
+    await page.getByRole('button', { name: 'Done' }).click();
+    const listed = async () => (await t.admin('GET', `/admin/tenants/${tenant.tenantId}/api-keys`)).body.data.find((k: any) => k.name === 'budgeted');
+    const created = await listed();
+    expect(created).toMatchObject({ budget_limit: '5', budget_period: 'day', expires_at: new Date('2099-01-01T00:00').toISOString(), allowed_models: [SEED_MODEL] });
+    const row = page.locator(`tr[data-key="${created.id}"]`);
+    await row.getByText('5', { exact: true }).waitFor();
+    await row.getByText(`models: ${SEED_MODEL}`).waitFor();
+    await row.getByText(/day/).waitFor();
+
+    await page.getByRole('button', { name: 'Edit budgeted' }).click();
+    await page.locator(`#edit-${created.id}-budget`).fill('7.5');
+    await page.locator(`#edit-${created.id}-period`).selectOption('week');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await row.getByText('7.5', { exact: true }).waitFor();
+    expect(await listed()).toMatchObject({ budget_limit: '7.5', budget_period: 'week', allowed_models: [SEED_MODEL] });
+
+    // The key works on its model; the tenant view shows its budget and the credit limit from /v1/balance.
+    expect((await http(t.baseUrl, 'POST', '/v1/responses', { token: key, body: { model: SEED_MODEL, input: 'Budgeted hello.' } })).status).toBe(200);
+    const spent = await waitFor('the charge in the budget', async () => {
+      const b = (await http(t.baseUrl, 'GET', '/v1/balance', { token: key })).body;
+      return b.budget.spent !== '0' && b.budget.reserved === '0' && b;
+    });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await login(page, key);
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await expect(page.getByTestId('credit-limit').textContent()).resolves.toBe('2.5');
+    const budget = page.getByTestId('key-budget');
+    await budget.waitFor();
+    const amounts = await budget.locator('.amount').allTextContents();
+    expect(amounts).toEqual([spent.budget.spent, '7.5', '0', spent.budget.remaining]);
+    await expect(page.locator('dt', { hasText: "This key's budget (week)" }).count()).resolves.toBe(1);
+  });
+
+  it('the webhooks page adds a webhook (its secret shown once, and it signs the deliveries) and lists its deliveries', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const { page } = watched;
+      const tenant = await t.tenant('1');
+      await login(page, t.env.ADMIN_TOKEN!, '/webhooks');
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      await page.getByText('Add a webhook').click();
+      await page.getByLabel('URL').fill(receiver.url);
+      await page.getByLabel('Tenant id (optional)').fill(tenant.tenantId);
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      const secret = (await page.locator('code.secret').textContent())!;
+      expect(secret).toMatch(/^whsec_/);
+      const hook = (await t.admin('GET', '/admin/webhooks')).body.data.find((w: any) => w.tenant_id === tenant.tenantId);
+      expect(hook).toMatchObject({ url: receiver.url, events: ['balance.low', 'budget.threshold', 'invoice.ready', 'charge.failed'] });
+      const item = page.locator(`li[data-webhook="${hook.id}"]`);
+      await item.getByText(receiver.url).waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+      expect(await page.locator('body').textContent()).not.toContain(secret);
+
+      const period = { period_start: '2025-01-01T00:00:00Z', period_end: '2025-02-01T00:00:00Z' };
+      expect((await t.admin('POST', '/admin/invoices', { tenant_id: tenant.tenantId, ...period })).status).toBe(202);
+      const [got] = await waitFor('the delivery', () => receiver.accepted.length >= 1 && receiver.accepted);
+      const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+      expect(new Webhook(secret).verify(got.body, headers)).toMatchObject({ type: 'invoice.ready', data: { tenant_id: tenant.tenantId } });
+      await waitFor('delivered', async () => (await t.admin('GET', `/admin/webhooks/${hook.id}/deliveries`)).body.data[0]?.status === 'delivered');
+
+      await item.getByRole('button', { name: 'Deliveries' }).click();
+      const delivery = item.locator('tbody tr');
+      await delivery.getByText('invoice.ready').waitFor();
+      await delivery.getByText('delivered').waitFor();
+      await expect(delivery.locator('td.num').allTextContents()).resolves.toEqual(['1', '200']);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('serves index.html for client routes (never cached) and hashed assets (cached), same origin only', async () => {

@@ -18,19 +18,21 @@ export async function addToBalance(db: SqlClient, tenantId: string, amount: stri
 export interface ChargedTenantRow {
   balance: string;
   reserved: string;
+  creditLimit: string;
   threshold: string | null;
 }
 
 /**
  * Takes a tenant's charges off its balance and what their holds released off `reserved`; the new
- * balance and reserved, and the tenant's low-balance threshold.
+ * balance and reserved, and the tenant's credit limit and low-balance threshold.
  */
 export async function takeCharges(db: SqlClient, tenantId: string, total: string, released: string): Promise<ChargedTenantRow> {
   const [row] = await db.$queryRaw<ChargedTenantRow[]>`
     UPDATE tenants SET balance = balance - ${total}::numeric,
                        reserved = reserved - ${released}::numeric
      WHERE id = ${tenantId}::uuid
-    RETURNING balance::text AS balance, reserved::text AS reserved, low_balance_threshold::text AS threshold`;
+    RETURNING balance::text AS balance, reserved::text AS reserved, credit_limit::text AS "creditLimit",
+              low_balance_threshold::text AS threshold`;
   return row;
 }
 

@@ -127,14 +127,17 @@ export class LedgerService {
     const lowBalance: LowBalanceFact[] = [];
     for (const tenantId of [...byTenant.keys()].sort()) {
       const total = totals.get(tenantId)!;
-      const { balance, reserved, threshold } = await takeCharges(tx, tenantId, total, released.get(tenantId) ?? '0');
+      const { balance, reserved, creditLimit, threshold } = await takeCharges(tx, tenantId, total, released.get(tenantId) ?? '0');
       assignBalancesAfter(byTenant.get(tenantId)!, balance);
-      if (threshold !== null && crossedBelow(addAmounts(balance, total), balance, threshold)) {
+      // Only charges move the settled available balance (holds of requests in flight left out):
+      // an admission lowers what GET /v1/balance calls available, and its charge gives part back.
+      const settled = addAmounts(balance, creditLimit);
+      if (threshold !== null && crossedBelow(addAmounts(settled, total), settled, threshold)) {
         const charges = byTenant.get(tenantId)!;
         lowBalance.push({
           tenantId,
           balance: addAmounts(balance),
-          available: addAmounts(balance, negate(reserved)),
+          available: addAmounts(balance, negate(reserved), creditLimit),
           threshold: addAmounts(threshold),
           crossingId: charges[charges.length - 1].event.id,
         });
@@ -184,7 +187,7 @@ export class LedgerService {
   }
 }
 
-/** The balance was at or above the threshold before and is below it after. */
+/** The amount was at or above the threshold before and is below it after. */
 const crossedBelow = (before: string, after: string, threshold: string) => compareAmounts(before, threshold) >= 0 && compareAmounts(after, threshold) < 0;
 
 function assertCreditAmount(amount: string, kind: CreditKind) {

@@ -4,7 +4,7 @@ import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { balanceLowEvent, budgetThresholdEvent } from '../webhooks/webhook-events';
 import type { LedgerTx } from './ledger.service';
 
-/** A tenant's balance went from at or above its low_balance_threshold to below it, with a charge. */
+/** A charge took a tenant's settled available balance (balance + credit_limit) from at or above its low_balance_threshold to below it. */
 export interface LowBalanceFact {
   tenantId: string;
   balance: string;

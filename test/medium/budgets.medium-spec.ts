@@ -186,10 +186,10 @@ describe('key budgets (medium)', () => {
     alerts.mockRestore();
   });
 
-  it('a charge taking the balance below low_balance_threshold is reported once, and a postpaid balance may go below zero', async () => {
+  it('a charge taking the available balance (credit limit included) below low_balance_threshold is reported once, and a postpaid balance may go below zero', async () => {
     const alerts = jest.spyOn(m.get(SpendAlerts), 'lowBalance');
     const t = await m.tenant('0.000010');
-    await m.db.query('UPDATE tenants SET low_balance_threshold = $2, credit_limit = $3 WHERE id = $1', [t.tenantId, '0.000005', '0.00001']);
+    await m.db.query('UPDATE tenants SET low_balance_threshold = $2, credit_limit = $3 WHERE id = $1', [t.tenantId, '0.000007', '0.00001']);
     clock.at = new Date('2026-12-02T10:00:00.000Z');
     const charge = async (tokens: number) => {
       const a = { ...admission(t, micro(tokens), 'day'), budget: null, maxInputTokens: tokens, maxOutputTokens: 0 };
@@ -197,12 +197,12 @@ describe('key budgets (medium)', () => {
       await outbox.write(null, { usageEventId: a.usageEventId, ...boundUsage({ inputTokens: tokens, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0 }, { inputTokens: tokens, outputTokens: 0 }) });
       await charger.chargeEvents([a.usageEventId]);
     };
-    // 10 -> 6 (still above 5), 6 -> 3 (crosses), 3 -> -4 (already below: nothing) micro-dollars.
+    // Balance 10 -> 6 -> 3 -> -4 micro-dollars; with the limit of 10, available 20 -> 16 -> 13 -> 6: only the last crosses 7.
     await charge(4);
     await charge(3);
     await charge(7);
     const facts = alerts.mock.calls.flatMap(([, f]) => f).filter((f) => f.tenantId === t.tenantId);
-    expect(facts).toEqual([{ tenantId: t.tenantId, balance: '0.000003', available: '0.000003', threshold: '0.000005', crossingId: expect.any(String) }]);
+    expect(facts).toEqual([{ tenantId: t.tenantId, balance: '-0.000004', available: '0.000006', threshold: '0.000007', crossingId: expect.any(String) }]);
     expect((await m.db.query('SELECT balance::text AS b FROM tenants WHERE id = $1', [t.tenantId])).rows[0].b).toBe('-0.000004000000000000');
     // 4 below zero with a limit of 10: a hold of 7 does not fit, 6 does.
     expect(await refusal(reservations.admit({ ...admission(t, micro(7), 'day'), budget: null }))).toMatchObject({ status: 429, code: 'insufficient_quota' });

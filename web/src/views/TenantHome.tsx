@@ -9,8 +9,8 @@ interface Balance {
   balance: string;
   reserved: string;
   available: string;
-  credit_limit?: string;
-  budget?: { limit: string; period: string; spent: string; remaining: string; resets_at: string | null } | null;
+  credit_limit: string;
+  budget: { limit: string; period: string; spent: string; reserved: string; remaining: string; resets_at: string | null } | null;
 }
 
 /** A tenant's own view: its balance and budget, usage, invoices. */
@@ -34,17 +34,15 @@ export function TenantHome() {
               <dt>Available</dt>
               <dd><Amount value={b.available} /></dd>
             </div>
-            {b.credit_limit !== undefined && (
-              <div>
-                <dt>Credit limit</dt>
-                <dd><Amount value={b.credit_limit} /></dd>
-              </div>
-            )}
+            <div>
+              <dt>Credit limit</dt>
+              <dd data-testid="credit-limit"><Amount value={b.credit_limit} /></dd>
+            </div>
             {b.budget && (
               <div>
                 <dt>This key's budget ({b.budget.period})</dt>
-                <dd>
-                  <Amount value={b.budget.spent} /> of <Amount value={b.budget.limit} /> spent; <Amount value={b.budget.remaining} /> left
+                <dd data-testid="key-budget">
+                  <Amount value={b.budget.spent} /> of <Amount value={b.budget.limit} /> spent, <Amount value={b.budget.reserved} /> held; <Amount value={b.budget.remaining} /> left
                   {b.budget.resets_at && <small class="muted"> · resets {b.budget.resets_at.slice(0, 10)}</small>}
                 </dd>
               </div>

@@ -4,6 +4,7 @@ import { Amount } from '../components/Amount';
 import { Field, valueOf } from '../components/Field';
 import { InvoicesPanel } from '../components/InvoicesPanel';
 import { KeysPanel } from '../components/KeysPanel';
+import { TenantLimitsForm } from '../components/TenantLimitsForm';
 import { LedgerPanel } from '../components/LedgerPanel';
 import { ErrorMessage, Show } from '../components/Status';
 import { UsagePanel } from '../components/UsagePanel';
@@ -11,7 +12,7 @@ import { useAction } from '../components/useAction';
 import { useLoad } from '../components/useLoad';
 import type { Tenant } from './Tenants';
 
-/** One tenant: balance, credit and suspend; its keys, ledger, usage and invoices. */
+/** One tenant: balance, credit, spend limits and suspend; its keys, ledger, usage and invoices. */
 export function TenantPage({ id }: { id: string }) {
   const state = useLoad(() => get<Tenant>(`/admin/tenants/${id}`), [id]);
   const [ledgerRev, setLedgerRev] = useState(0);
@@ -35,6 +36,16 @@ export function TenantPage({ id }: { id: string }) {
               </dd>
             </div>
             <div>
+              <dt>Credit limit (USD)</dt>
+              <dd data-testid="tenant-credit-limit">
+                <Amount value={tenant.credit_limit} />
+              </dd>
+            </div>
+            <div>
+              <dt>Low-balance threshold (USD)</dt>
+              <dd data-testid="tenant-threshold">{tenant.low_balance_threshold === null ? <span class="muted">none</span> : <Amount value={tenant.low_balance_threshold} />}</dd>
+            </div>
+            <div>
               <dt>Status</dt>
               <dd>
                 <span class={`badge ${tenant.status}`}>{tenant.status}</span>
@@ -45,6 +56,7 @@ export function TenantPage({ id }: { id: string }) {
             <CreditForm tenantId={id} onDone={changed} />
             <StatusToggle tenant={tenant} onDone={changed} />
           </div>
+          <TenantLimitsForm tenant={tenant} onDone={changed} />
           <KeysPanel tenantId={id} />
           <LedgerPanel tenantId={id} revision={ledgerRev} />
           <UsagePanel id="tenant-usage" path="/admin/usage" tenantId={id} />

@@ -12,6 +12,8 @@ export interface Tenant {
   name: string;
   status: 'active' | 'suspended';
   balance: string;
+  credit_limit: string;
+  low_balance_threshold: string | null;
   created_at: string;
 }
 

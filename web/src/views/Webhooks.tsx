@@ -23,20 +23,10 @@ interface Delivery {
   delivered_at: string | null;
 }
 
-/** Webhooks and their deliveries; a server without webhooks says so. */
+/** Webhook endpoints, adding one (its secret shown once), and each one's deliveries. */
 export function Webhooks() {
   const state = useLoad(() => get<{ data: Webhook[] }>('/admin/webhooks'), []);
   const [open, setOpen] = useState<string | null>(null);
-  if (state.error?.status === 404) {
-    return (
-      <>
-        <h1>Webhooks</h1>
-        <p class="notice" role="status">
-          This server has no webhooks API yet (GET /admin/webhooks answered 404).
-        </p>
-      </>
-    );
-  }
   return (
     <>
       <h1>Webhooks</h1>
@@ -46,7 +36,7 @@ export function Webhooks() {
           data.length ? (
             <ul class="cards-list">
               {data.map((w) => (
-                <li key={w.id}>
+                <li key={w.id} data-webhook={w.id}>
                   <strong class="ellipsis">{w.url}</strong>
                   <div class="muted">
                     {w.events.join(', ')} · {w.tenant_id ? `tenant ${w.tenant_id}` : 'all tenants'}
@@ -62,7 +52,7 @@ export function Webhooks() {
               ))}
             </ul>
           ) : (
-            <Empty>No webhooks: add one with POST /admin/webhooks.</Empty>
+            <Empty>No webhooks yet.</Empty>
           )
         }
       </Show>
