@@ -24,25 +24,25 @@ const SPEND_CONTROLS = ['e2e', 'test/spend-controls.e2e-spec.ts'];
 const MUTATIONS = [
   {
     name: 'key budget check ignores what running requests hold',
-    file: 'src/billing/reservations.service.ts',
+    file: 'src/billing/reservations.repository.ts',
     patches: [['WHERE s.spent + s.reserved + EXCLUDED.reserved\n', 'WHERE s.spent + EXCLUDED.reserved\n']],
     tests: [MEDIUM_BUDGETS, SPEND_CONTROLS],
   },
   {
     name: 'a request that exactly fits the budget left is refused (< for <=)',
-    file: 'src/billing/reservations.service.ts',
-    patches: [['                 <= COALESCE((SELECT budget_limit', '                 < COALESCE((SELECT budget_limit']],
+    file: 'src/billing/reservations.repository.ts',
+    patches: [['<= COALESCE((SELECT budget_limit', '< COALESCE((SELECT budget_limit']],
     tests: [MEDIUM_BUDGETS],
   },
   {
     name: 'budget hold kept when the balance refuses the request',
-    file: 'src/billing/reservations.service.ts',
+    file: 'src/billing/reservations.repository.ts',
     patches: [['CASE WHEN NOT EXISTS (SELECT 1 FROM held) AND EXISTS (SELECT 1 FROM key_held)', 'CASE WHEN false']],
     tests: [MEDIUM_BUDGETS],
   },
   {
     name: 'credit limit counted twice',
-    file: 'src/billing/reservations.service.ts',
+    file: 'src/billing/reservations.repository.ts',
     patches: [['balance - reserved + credit_limit >=', 'balance - reserved + 2 * credit_limit >=']],
     tests: [SPEND_CONTROLS],
   },
