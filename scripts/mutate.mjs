@@ -19,6 +19,7 @@ const INVOICES = ['e2e', 'test/invoices.e2e-spec.ts'];
 const RECEIPTS = ['e2e', 'test/receipts.e2e-spec.ts'];
 const MEDIUM_BUDGETS = ['medium', 'test/medium/budgets.medium-spec.ts'];
 const SPEND_CONTROLS = ['e2e', 'test/spend-controls.e2e-spec.ts'];
+const SPEND_WEBHOOKS = ['e2e', 'test/spend-webhooks.e2e-spec.ts'];
 
 /** name, file, [search, replace] pairs, and the test files (by Jest project) that must fail. */
 const MUTATIONS = [
@@ -113,6 +114,12 @@ const MUTATIONS = [
     file: 'src/metering/usage-events.repository.ts',
     patches: [['AND charged_at IS NULL AND state', 'AND state']],
     tests: [MEDIUM_CHARGING, METERING],
+  },
+  {
+    name: 'balance.low fired on every charge below the threshold, not once per crossing',
+    file: 'src/billing/ledger.service.ts',
+    patches: [['compareAmounts(before, threshold) >= 0 && compareAmounts(after', 'compareAmounts(after']],
+    tests: [SPEND_WEBHOOKS],
   },
 ];
 
