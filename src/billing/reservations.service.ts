@@ -9,7 +9,7 @@ import { BudgetPeriod, periodReset, periodStart, secondsUntilReset } from './bud
 import { Clock } from './clock';
 import type { LedgerTx } from './ledger.service';
 import type { PlannedCharge } from './charge-plan';
-import { moveIntoBudgets } from './key-spend';
+import { moveIntoBudgets } from './key-spend.repository';
 import { addAmounts } from './money';
 import {
   AdmissionHold,

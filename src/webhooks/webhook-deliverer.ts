@@ -5,20 +5,12 @@ import { PrismaService } from '../prisma/prisma.service';
 import { retryDelayMs } from './retry-schedule';
 import { postWebhook, SendResult } from './webhook-sender';
 import { signWebhook } from './webhook-signing';
+import { claimDelivery, ClaimedDelivery, deliveryStatus, DeliveryStatus, recordAttempt } from './webhook-deliveries.repository';
 
 /** The attempt failed and the delivery is still pending: BullMQ retries the job after its back-off. */
 export class WebhookAttemptFailed extends Error {}
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped';
-
-interface Claimed {
-  attempts: number;
-  url: string;
-  secret: string;
-  event_id: string;
-  type: string;
-  body: string;
-}
 
 /** The lease an attempt holds beyond its timeout, so a slow but live attempt is never sent twice. */
 const LEASE_MARGIN_MS = 15_000;
@@ -56,42 +48,19 @@ export class WebhookDeliverer {
     return status;
   }
 
-  private async claim(deliveryId: string): Promise<Claimed | null> {
-    const rows = await this.prisma.$queryRaw<Claimed[]>`
-      UPDATE webhook_deliveries d
-         SET attempts = d.attempts + 1,
-             locked_until = now() + ${this.env.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS} * interval '1 millisecond'
-        FROM webhook_endpoints w, webhook_events e
-       WHERE d.id = ${deliveryId}::uuid AND d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < now())
-         AND w.id = d.endpoint_id AND e.id = d.event_id
-      RETURNING d.attempts, w.url, w.secret, e.id AS event_id, e.type, e.body`;
-    return rows[0] ?? null;
+  private claim(deliveryId: string): Promise<ClaimedDelivery | null> {
+    return claimDelivery(this.prisma, deliveryId, this.env.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
   }
 
   /** Not claimed: done, gone (endpoint deleted), or leased by a live attempt elsewhere (retry later). */
   private async skip(deliveryId: string): Promise<DeliveryOutcome> {
-    const [row] = await this.prisma.$queryRaw<Array<{ status: string }>>`SELECT status::text FROM webhook_deliveries WHERE id = ${deliveryId}::uuid`;
-    if (row?.status === 'pending') throw new WebhookAttemptFailed(`delivery ${deliveryId} is being attempted elsewhere`);
+    if ((await deliveryStatus(this.prisma, deliveryId)) === 'pending') throw new WebhookAttemptFailed(`delivery ${deliveryId} is being attempted elsewhere`);
     return 'skipped';
   }
 
-  /** The attempt row and the delivery's new state, in one statement. Returns that state. */
-  private async record(deliveryId: string, attempts: number, at: Date, sent: SendResult, ok: boolean): Promise<'pending' | 'delivered' | 'failed' | null> {
-    const next = new Date(Date.now() + retryDelayMs(attempts, this.env.WEBHOOK_RETRY_BASE_MS));
-    const rows = await this.prisma.$queryRaw<Array<{ status: 'pending' | 'delivered' | 'failed' }>>`
-      WITH attempt AS (
-        INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, error, duration_ms)
-        VALUES (gen_random_uuid(), ${deliveryId}::uuid, ${at}, ${sent.statusCode}, ${sent.error}, ${sent.durationMs})
-      )
-      UPDATE webhook_deliveries
-         SET status = (CASE WHEN ${ok} THEN 'delivered' WHEN attempts >= ${this.env.WEBHOOK_MAX_ATTEMPTS} THEN 'failed' ELSE 'pending' END)::webhook_delivery_status,
-             delivered_at = CASE WHEN ${ok} THEN now() END,
-             last_status_code = ${sent.statusCode},
-             last_error = ${sent.error},
-             next_attempt_at = ${next},
-             locked_until = NULL
-       WHERE id = ${deliveryId}::uuid AND status = 'pending'
-      RETURNING status::text AS status`;
-    return rows[0]?.status ?? null;
+  /** Records the attempt; the delivery's new state. */
+  private record(deliveryId: string, attempts: number, attemptedAt: Date, sent: SendResult, ok: boolean): Promise<DeliveryStatus | null> {
+    const nextAttemptAt = new Date(Date.now() + retryDelayMs(attempts, this.env.WEBHOOK_RETRY_BASE_MS));
+    return recordAttempt(this.prisma, { deliveryId, attemptedAt, sent, ok, maxAttempts: this.env.WEBHOOK_MAX_ATTEMPTS, nextAttemptAt });
   }
 }

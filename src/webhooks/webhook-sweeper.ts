@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { PeriodicTask } from '../common/periodic-task';
 import { Env } from '../config/env';
 import { PrismaService } from '../prisma/prisma.service';
+import { overdueDeliveries } from './webhook-deliveries.repository';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
 const SWEEP_BATCH = 1000;
@@ -39,14 +40,10 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One pass; returns how many deliveries were queued again. */
   async sweep(overdueMs = this.env.WEBHOOK_SWEEP_EVERY_MS): Promise<number> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      SELECT id FROM webhook_deliveries
-       WHERE status = 'pending' AND next_attempt_at < now() - ${overdueMs} * interval '1 millisecond'
-         AND (locked_until IS NULL OR locked_until < now())
-       ORDER BY next_attempt_at LIMIT ${SWEEP_BATCH}`;
-    if (!rows.length) return 0;
-    await this.dispatcher.enqueue(rows.map((r) => r.id));
-    this.logger.log(`re-queued ${rows.length} webhook deliveries`);
-    return rows.length;
+    const ids = await overdueDeliveries(this.prisma, overdueMs, SWEEP_BATCH);
+    if (!ids.length) return 0;
+    await this.dispatcher.enqueue(ids);
+    this.logger.log(`re-queued ${ids.length} webhook deliveries`);
+    return ids.length;
   }
 }
