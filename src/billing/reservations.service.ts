@@ -8,7 +8,7 @@ import { PgPool } from '../prisma/pg-pool.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { BudgetPeriod, periodReset, periodStart, secondsUntilReset } from './budget-period';
 import { Clock } from './clock';
-import type { LedgerTx } from './ledger.service';
+import type { UnsafeSqlClient } from '../common/sql/sql-client';
 import type { PlannedCharge } from './charge-plan';
 import { moveIntoBudgets } from './key-spend';
 import { addAmounts } from './money';
@@ -182,7 +182,7 @@ export class ReservationsService {
    * budget thresholds first reached to SpendAlerts, and returns what the reservations held per
    * tenant (appendCharges takes it off `reserved` with the charge).
    */
-  async takeWithin(tx: LedgerTx, planned: PlannedCharge[]): Promise<Map<string, string>> {
+  async takeWithin(tx: UnsafeSqlClient, planned: PlannedCharge[]): Promise<Map<string, string>> {
     const released = new Map<string, string>();
     const chargeOf = new Map(planned.flatMap((p) => (p.event.reservationId ? [[p.event.reservationId, p.charge.total] as const] : [])));
     if (!chargeOf.size) return released;

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Env } from '../config/env';
+import { PgTransaction } from '../common/sql/pg-transaction';
 import type { Prisma } from '../generated/prisma/client';
 
 /** Most connections of the hot-path pool (the Prisma client keeps its own for everything else). */
@@ -23,6 +24,24 @@ export class PgPool implements OnApplicationShutdown {
 
   async rows<T>(name: string, sql: Prisma.Sql): Promise<T[]> {
     return (await this.pool.query({ name, text: sql.text, values: sql.values })).rows as T[];
+  }
+
+  /** Runs `work` in a transaction on one connection: committed when it resolves, rolled back when it throws. */
+  async transaction<T>(work: (tx: PgTransaction) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(new PgTransaction(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+      throw err;
+    } finally {
+      // A connection that could not roll back is closed, not handed to the next request.
+      client.release(broken);
+    }
   }
 
   async onApplicationShutdown() {
