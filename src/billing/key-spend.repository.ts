@@ -1,5 +1,5 @@
 import { BudgetPeriod, periodReset } from './budget-period';
-import type { LedgerTx } from './ledger.service';
+import type { SqlClient } from '../common/sql/sql-client';
 import { formatAmount } from './money';
 import type { BudgetThresholdFact } from './spend-alerts';
 
@@ -15,7 +15,7 @@ export interface BudgetMove {
  * Inside a charge's transaction: each key period's hold out and its exact charges in (moves in key
  * order). Returns the 80% and 100% marks this charge reached first in the period.
  */
-export async function moveIntoBudgets(tx: LedgerTx, moves: BudgetMove[]): Promise<BudgetThresholdFact[]> {
+export async function moveIntoBudgets(tx: SqlClient, moves: BudgetMove[]): Promise<BudgetThresholdFact[]> {
   const col = <T>(f: (m: BudgetMove) => T) => moves.map(f);
   // The rows are locked in key order first; FOR UPDATE reads their latest version, so "not yet
   // reached" is known exactly and the 80% / 100% marks are reported once per period.

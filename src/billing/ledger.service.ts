@@ -3,6 +3,7 @@ import { invalidValue, notFound } from '../common/errors';
 import type { LedgerEntry, LedgerKind } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import { sqlStateOf } from '../common/db-errors';
+import type { UnsafeSqlClient } from '../common/sql/sql-client';
 import { PrismaService } from '../prisma/prisma.service';
 import { requireTenant } from '../prisma/require-tenant';
 import { isUuid } from '../common/ids';
@@ -117,7 +118,7 @@ export class LedgerService {
    * each, go in with one statement. The tenant rows are taken last, so they stay locked only for
    * this and the commit.
    */
-  async appendCharges(tx: LedgerTx, planned: PlannedCharge[], totals: Map<string, string>, released: Map<string, string>): Promise<void> {
+  async appendCharges(tx: UnsafeSqlClient, planned: PlannedCharge[], totals: Map<string, string>, released: Map<string, string>): Promise<void> {
     const byTenant = new Map<string, PlannedCharge[]>();
     for (const p of planned) {
       const group = byTenant.get(p.event.tenantId);

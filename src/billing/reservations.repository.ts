@@ -1,4 +1,5 @@
 import { Prisma } from '../generated/prisma/client';
+import { NamedSql } from '../common/sql/named-sql';
 import { SqlClient } from '../common/sql/sql-client';
 import { unnestRows, UnnestColumn } from '../common/sql/unnest';
 import type { Admission } from './reservations.service';
@@ -71,7 +72,7 @@ const PENDING_EVENT_COLUMNS: UnnestColumn<AdmissionHold>[] = [
  * statements lock the same key rows in the same order.
  */
 export async function holdAdmissions(
-  db: SqlClient,
+  db: NamedSql,
   tenantId: string,
   total: string,
   leaseMs: number,
@@ -79,7 +80,9 @@ export async function holdAdmissions(
   keyHolds: KeyHold[],
 ): Promise<HoldResult> {
   const lease = `${leaseMs} milliseconds`;
-  const [row] = await db.$queryRaw<HoldResult[]>`
+  const [row] = await db.rows<HoldResult>(
+    'hold_admissions',
+    Prisma.sql`
     WITH key_held AS (
       INSERT INTO key_spend AS s (api_key_id, period_start, reserved)
       SELECT k.id, k.period_start, k.amount
@@ -112,7 +115,8 @@ export async function holdAdmissions(
     SELECT (SELECT count(*) FROM events)::int AS admitted, (SELECT count(*) FROM key_held)::int AS "keysHeld",
            CASE WHEN NOT EXISTS (SELECT 1 FROM held) AND EXISTS (SELECT 1 FROM key_held)
                 THEN admission_refused(CASE WHEN (SELECT count(*) FROM key_held) = ${keyHolds.length} THEN ${REFUSED_BY_BALANCE} ELSE ${REFUSED_BY_BUDGET} END)
-           END AS undone`;
+           END AS undone`,
+  );
   return row;
 }
 

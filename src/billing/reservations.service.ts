@@ -4,10 +4,11 @@ import { DomainError, ErrorCode } from '../common/errors';
 import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { BudgetPeriod, periodReset, periodStart, secondsUntilReset } from './budget-period';
 import { Clock } from './clock';
-import type { LedgerTx } from './ledger.service';
+import type { UnsafeSqlClient } from '../common/sql/sql-client';
 import type { PlannedCharge } from './charge-plan';
 import { moveIntoBudgets } from './key-spend.repository';
 import { addAmounts } from './money';
@@ -83,6 +84,7 @@ export class ReservationsService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly metrics: MetricsService,
     private readonly env: Env,
     private readonly clock: Clock,
@@ -154,7 +156,7 @@ export class ReservationsService {
     // Sorted, so two statements lock the same key rows in the same order.
     const keyHolds = [...perKey.values()].sort((x, y) => (x.apiKeyId < y.apiKeyId ? -1 : 1));
     try {
-      const row = await holdAdmissions(this.prisma, tenantId, total, this.env.REQUEST_LEASE_MS, holds, keyHolds);
+      const row = await holdAdmissions(this.pg, tenantId, total, this.env.REQUEST_LEASE_MS, holds, keyHolds);
       if (row.admitted === group.length) return 'held';
       return row.keysHeld < keyHolds.length ? 'budget' : 'balance';
     } catch (err) {
@@ -180,7 +182,7 @@ export class ReservationsService {
    * budget thresholds first reached to SpendAlerts, and returns what the reservations held per
    * tenant (appendCharges takes it off `reserved` with the charge).
    */
-  async takeWithin(tx: LedgerTx, planned: PlannedCharge[]): Promise<Map<string, string>> {
+  async takeWithin(tx: UnsafeSqlClient, planned: PlannedCharge[]): Promise<Map<string, string>> {
     const released = new Map<string, string>();
     const chargeOf = new Map(planned.flatMap((p) => (p.event.reservationId ? [[p.event.reservationId, p.charge.total] as const] : [])));
     if (!chargeOf.size) return released;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { emitWebhook } from '../webhooks/webhook-outbox';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { balanceLowEvent, budgetThresholdEvent } from '../webhooks/webhook-events';
-import type { LedgerTx } from './ledger.service';
+import type { UnsafeSqlClient } from '../common/sql/sql-client';
 
 /** A charge took a tenant's settled available balance (balance + credit_limit) from at or above its low_balance_threshold to below it. */
 export interface LowBalanceFact {
@@ -33,18 +33,18 @@ export interface BudgetThresholdFact {
  */
 @Injectable()
 export class SpendAlerts {
-  private readonly written = new WeakMap<LedgerTx, string[]>();
+  private readonly written = new WeakMap<UnsafeSqlClient, string[]>();
 
   constructor(private readonly dispatcher: WebhookDispatcher) {}
 
-  async lowBalance(tx: LedgerTx, facts: LowBalanceFact[]): Promise<void> {
+  async lowBalance(tx: UnsafeSqlClient, facts: LowBalanceFact[]): Promise<void> {
     for (const f of facts) {
       const data = { tenant_id: f.tenantId, balance: f.balance, available: f.available, threshold: f.threshold };
       this.keep(tx, await emitWebhook(tx, balanceLowEvent(data, f.crossingId)));
     }
   }
 
-  async budgetThreshold(tx: LedgerTx, facts: BudgetThresholdFact[]): Promise<void> {
+  async budgetThreshold(tx: UnsafeSqlClient, facts: BudgetThresholdFact[]): Promise<void> {
     for (const f of facts) {
       const event = budgetThresholdEvent({
         tenant_id: f.tenantId,
@@ -60,14 +60,14 @@ export class SpendAlerts {
   }
 
   /** After `tx` committed: queue the deliveries its events made. Never throws. */
-  committed(tx: LedgerTx): Promise<void> {
+  committed(tx: UnsafeSqlClient): Promise<void> {
     const ids = this.written.get(tx);
     if (!ids) return Promise.resolve();
     this.written.delete(tx);
     return this.dispatcher.enqueue(ids);
   }
 
-  private keep(tx: LedgerTx, deliveryIds: string[]) {
+  private keep(tx: UnsafeSqlClient, deliveryIds: string[]) {
     if (!deliveryIds.length) return;
     const ids = this.written.get(tx);
     if (ids) ids.push(...deliveryIds);

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { toPriceVersion } from '../catalog/catalog.service';
+import { priceVersions } from '../catalog/prices.repository';
+import type { PgTransaction } from '../common/sql/pg-transaction';
 import { MetricsService } from '../metrics/metrics.service';
-import { PrismaService } from '../prisma/prisma.service';
-import { LedgerService, LedgerTx } from '../billing/ledger.service';
+import { PgPool } from '../prisma/pg-pool.service';
+import { LedgerService } from '../billing/ledger.service';
 import { ReservationsService } from '../billing/reservations.service';
 import { SpendAlerts } from '../billing/spend-alerts';
 import { planCharges } from '../billing/charge-plan';
@@ -28,7 +29,7 @@ export class ChargerService {
   private readonly logger = new Logger(ChargerService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly ledger: LedgerService,
     private readonly reservations: ReservationsService,
     private readonly metrics: MetricsService,
@@ -45,8 +46,8 @@ export class ChargerService {
   }
 
   private async chargeInTransaction(ids: string[]): Promise<{ outcome: ChargeOutcome; createdAt: Date[] }> {
-    let committed: LedgerTx | null = null;
-    const result = await this.prisma.$transaction(async (tx) => {
+    let committed: PgTransaction | null = null;
+    const result = await this.pg.transaction(async (tx) => {
       committed = tx;
       const events = await lockChargeable(tx, ids);
       const pending = new Set(events.map((e) => e.id));
@@ -56,9 +57,7 @@ export class ChargerService {
       // The versions fixed at admission, and the model-wide history for events written without one.
       const priceIds = [...new Set(events.flatMap((e) => (e.priceId ? [e.priceId] : [])))];
       const unfixedModels = [...new Set(events.filter((e) => !e.priceId).map((e) => e.model))];
-      const versions = (
-        await tx.price.findMany({ where: { OR: [{ id: { in: priceIds } }, { modelId: { in: unfixedModels }, tenantId: null }] } })
-      ).map(toPriceVersion);
+      const versions = await priceVersions(tx, priceIds, unfixedModels);
       const { planned, unpriced, totals } = planCharges(events, versions);
       if (unpriced.length) {
         throw new UnchargeableEventError(

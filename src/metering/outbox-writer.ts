@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isPermanentDbError } from '../common/db-errors';
 import { TickBatch } from '../common/tick-batch';
 import { MetricsService } from '../metrics/metrics.service';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import type { FinalUsage } from './usage-event';
 import { storeAndFinish } from './usage-events.repository';
 
@@ -47,7 +47,7 @@ export class OutboxWriter {
   private readonly batch = new TickBatch<Pending>((batch) => this.flush(batch), MAX_BATCH);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -87,7 +87,7 @@ export class OutboxWriter {
   /** Both tables in one statement: atomic, and a single round trip. */
   private insert(batch: Pending[]): Promise<Set<string>> {
     return storeAndFinish(
-      this.prisma,
+      this.pg,
       batch.flatMap((p) => (p.response ? [p.response] : [])),
       batch.map((p) => p.usage),
     );

@@ -1,4 +1,6 @@
 import type { PendingEvent } from '../billing/charge-plan';
+import { Prisma } from '../generated/prisma/client';
+import { NamedSql } from '../common/sql/named-sql';
 import { SqlClient } from '../common/sql/sql-client';
 import { unnestInsert, unnestRows, UnnestColumn } from '../common/sql/unnest';
 import type { Usage } from '../providers/provider';
@@ -46,8 +48,10 @@ const FINAL_USAGE_COLUMNS: UnnestColumn<FinalUsage>[] = [
  * Stores the responses and finishes their pending usage events in one statement (a data-modifying
  * CTE: atomic, and a single round trip). Returns the ids of the events this call finished.
  */
-export async function storeAndFinish(db: SqlClient, responses: ResponseRow[], usages: FinalUsage[]): Promise<Set<string>> {
-  const rows = await db.$queryRaw<IdRow[]>`
+export async function storeAndFinish(db: NamedSql, responses: ResponseRow[], usages: FinalUsage[]): Promise<Set<string>> {
+  const rows = await db.rows<IdRow>(
+    'store_and_finish',
+    Prisma.sql`
     WITH stored AS (${unnestInsert('responses', RESPONSE_COLUMNS, responses)})
     UPDATE usage_events e
        SET input_tokens = u.input_tokens, cached_tokens = u.cached_tokens, output_tokens = u.output_tokens,
@@ -55,7 +59,8 @@ export async function storeAndFinish(db: SqlClient, responses: ResponseRow[], us
            overrun_output_tokens = u.overrun_output, state = 'final', lease_expires_at = NULL
       FROM ${unnestRows(FINAL_USAGE_COLUMNS, usages)}
      WHERE e.id = u.id AND e.state = 'pending'
-    RETURNING e.id`;
+    RETURNING e.id`,
+  );
   return new Set(rows.map((row) => row.id));
 }
 

@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import type { Prisma } from '../generated/prisma/client';
+import type { UnsafeSqlClient } from '../common/sql/sql-client';
 import type { WebhookEventRecord } from './webhook-events';
 
 /**
@@ -21,11 +21,11 @@ const EMIT_SQL = `
 const params = (e: WebhookEventRecord) => [e.id, e.type, e.tenantId, e.body, e.dedupKey];
 
 /**
- * Writes `event` and its deliveries in the caller's Prisma transaction, so the event exists if and
+ * Writes `event` and its deliveries in the caller's transaction, so the event exists if and
  * only if the change that caused it commits. Returns the delivery ids: hand them to
  * WebhookDispatcher.enqueue after the commit (the sweeper queues any that are missed).
  */
-export async function emitWebhook(tx: Prisma.TransactionClient, event: WebhookEventRecord): Promise<string[]> {
+export async function emitWebhook(tx: Pick<UnsafeSqlClient, '$queryRawUnsafe'>, event: WebhookEventRecord): Promise<string[]> {
   const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(EMIT_SQL, ...params(event));
   return rows.map((r) => r.id);
 }
