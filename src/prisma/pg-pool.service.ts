@@ -8,6 +8,13 @@ import type { Prisma } from '../generated/prisma/client';
 const HOT_PATH_CONNECTIONS = 10;
 
 /**
+ * A Postgres that stops answering must not hold a request or a charge (and the tenant rows it
+ * locked) forever: connecting, a statement, and a transaction left idle are all bounded. The
+ * server ends such a statement or transaction cleanly, so the connection stays usable or is dropped.
+ */
+const LIMITS = { connectionTimeoutMillis: 5_000, statement_timeout: 15_000, idle_in_transaction_session_timeout: 15_000 };
+
+/**
  * Plain `pg` for the per-request statements: no Prisma client runtime per request, and each
  * statement prepared once per connection under its name, so Postgres reuses its plan. A statement's
  * text must be the same on every call for a name (its parameters carry everything that varies).
@@ -17,7 +24,7 @@ export class PgPool implements OnApplicationShutdown {
   private readonly pool: Pool;
 
   constructor(env: Env) {
-    this.pool = new Pool({ connectionString: env.DATABASE_URL, max: HOT_PATH_CONNECTIONS });
+    this.pool = new Pool({ connectionString: env.DATABASE_URL, max: HOT_PATH_CONNECTIONS, ...LIMITS });
     // An idle connection the server closed: the pool drops it and the next query opens another.
     this.pool.on('error', () => undefined);
   }
