@@ -2,12 +2,11 @@ import { Clock } from '../../src/billing/clock';
 import { Admission, ReservationsService } from '../../src/billing/reservations.service';
 import { SpendAlerts } from '../../src/billing/spend-alerts';
 import type { BudgetPeriod } from '../../src/billing/budget-period';
-import { newUuid } from '../../src/common/ids';
 import { ChargerService } from '../../src/metering/charger.service';
 import { OutboxWriter } from '../../src/metering/outbox-writer';
 import { boundUsage } from '../../src/metering/usage-bounds';
 import { expectMoneyInvariants } from '../support/invariants';
-import { Medium, MediumTenant, startMedium } from '../support/medium';
+import { Medium, MediumTenant, newAdmission, startMedium } from '../support/medium';
 import { toApiError } from '../../src/common/openai-error.filter';
 
 const MODEL = `medium-budget-${Date.now()}`;
@@ -45,21 +44,17 @@ describe('key budgets (medium)', () => {
     return t;
   };
 
-  const admission = (t: MediumTenant, amount: string, period: BudgetPeriod): Admission => ({
-    tenantId: t.tenantId,
-    apiKeyId: t.keyId,
-    amount,
-    reservationId: newUuid(),
-    usageEventId: newUuid(),
-    responseId: `resp_${newUuid().replace(/-/g, '')}`,
-    model: MODEL,
-    priceId,
-    // 1M tokens at 1.00 per 1M: the bounds cost exactly 1 per million tokens.
-    maxInputTokens: 1_000_000,
-    maxOutputTokens: 1_000_000,
-    requestedAt: clock.now(),
-    budget: { period },
-  });
+  const admission = (t: MediumTenant, amount: string, period: BudgetPeriod): Admission =>
+    newAdmission(t, {
+      amount,
+      model: MODEL,
+      priceId,
+      // 1M tokens at 1.00 per 1M: the bounds cost exactly 1 per million tokens.
+      maxInputTokens: 1_000_000,
+      maxOutputTokens: 1_000_000,
+      requestedAt: clock.now(),
+      budget: { period },
+    });
 
   const spend = async (keyId: string) =>
     (

@@ -1,11 +1,10 @@
 import { Admission, ReservationsService } from '../../src/billing/reservations.service';
-import { newUuid } from '../../src/common/ids';
 import { ChargerService } from '../../src/metering/charger.service';
 import { OutboxWriter } from '../../src/metering/outbox-writer';
 import { boundUsage } from '../../src/metering/usage-bounds';
 import { insertEvent } from '../support/events';
 import { expectMoneyInvariants } from '../support/invariants';
-import { Medium, MediumTenant, startMedium } from '../support/medium';
+import { Medium, MediumTenant, newAdmission, startMedium } from '../support/medium';
 import { ErrorCode } from '../../src/common/errors';
 
 const MODEL = `medium-charge-${Date.now()}`;
@@ -33,19 +32,8 @@ describe('reservations and charging (medium)', () => {
 
   afterAll(() => m?.close());
 
-  const admission = (t: MediumTenant, amount: string, priceId = oldPriceId): Admission => ({
-    tenantId: t.tenantId,
-    apiKeyId: t.keyId,
-    amount,
-    reservationId: newUuid(),
-    usageEventId: newUuid(),
-    responseId: `resp_${newUuid().replace(/-/g, '')}`,
-    model: MODEL,
-    priceId,
-    maxInputTokens: 2000,
-    maxOutputTokens: 500,
-    requestedAt: new Date(),
-  });
+  const admission = (t: MediumTenant, amount: string, priceId = oldPriceId): Admission =>
+    newAdmission(t, { amount, model: MODEL, priceId, maxInputTokens: 2000, maxOutputTokens: 500 });
 
   const tenantRow = async (tenantId: string) =>
     (await m.db.query('SELECT balance::text AS balance, reserved::text AS reserved FROM tenants WHERE id = $1', [tenantId])).rows[0];

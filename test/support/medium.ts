@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Client } from 'pg';
 import { Clock } from '../../src/billing/clock';
 import { LedgerService } from '../../src/billing/ledger.service';
-import { ReservationsService } from '../../src/billing/reservations.service';
+import { Admission, ReservationsService } from '../../src/billing/reservations.service';
 import { SpendAlerts } from '../../src/billing/spend-alerts';
 import { newUuid } from '../../src/common/ids';
 import { ConfigModule } from '../../src/config/config.module';
@@ -21,6 +21,19 @@ import { ReportsService } from '../../src/reports/reports.service';
 import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher';
 import { openDb } from './db';
 import { seedPrice, SeedPrice } from './prices';
+
+/** An admission for `t` with fresh ids: what a request's prepare step hands to the reservations. */
+export function newAdmission(t: MediumTenant, fields: Pick<Admission, 'amount' | 'model' | 'priceId' | 'maxInputTokens' | 'maxOutputTokens'> & Partial<Admission>): Admission {
+  return {
+    tenantId: t.tenantId,
+    apiKeyId: t.keyId,
+    reservationId: newUuid(),
+    usageEventId: newUuid(),
+    responseId: `resp_${newUuid().replace(/-/g, '')}`,
+    requestedAt: new Date(),
+    ...fields,
+  };
+}
 
 export interface MediumTenant {
   tenantId: string;
