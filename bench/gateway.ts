@@ -104,8 +104,10 @@ async function startTollgate(split: boolean, upstreamUrl: string, providersFile:
   };
   await admin('PUT', `/admin/models/${MODEL}`, { provider: 'bench', upstream_model: 'bench-upstream', input_price: '0.25', output_price: '2' });
   const tenant = await admin('POST', '/admin/tenants', { name: `bench-${tag}`, credits: '100000000' });
+  // BENCH_BUDGET=1: the key has a (never reached) daily budget, so every admission also holds against its period spend.
+  const budget = process.env.BENCH_BUDGET === '1' ? { budget_limit: '1000000', budget_period: 'day' } : {};
   // Limits far above the load, so every request runs the rate-limit check as a limited key does.
-  const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench', rpm_limit: 100_000_000, tpm_limit: 1_000_000_000 });
+  const { key } = await admin('POST', `/admin/tenants/${tenant.id}/api-keys`, { name: 'bench', rpm_limit: 100_000_000, tpm_limit: 1_000_000_000, ...budget });
   void upstreamUrl;
   return { url: `${base}/v1/responses`, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, procs, tenantId: tenant.id };
 }
