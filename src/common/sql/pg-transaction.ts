@@ -20,18 +20,19 @@ export class PgTransaction implements UnsafeSqlClient {
   constructor(readonly client: PoolClient) {}
 
   async $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<T> {
-    const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
-    const result = await this.client.query({ name: nameOf(sql.text), text: sql.text, values: sql.values });
-    return result.rows as T;
+    return (await this.run(query, values)).rows as T;
   }
 
   async $executeRaw(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<number> {
-    const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
-    const result = await this.client.query({ name: nameOf(sql.text), text: sql.text, values: sql.values });
-    return result.rowCount ?? 0;
+    return (await this.run(query, values)).rowCount ?? 0;
   }
 
   async $queryRawUnsafe<T = unknown>(text: string, ...values: unknown[]): Promise<T> {
     return (await this.client.query({ name: nameOf(text), text, values })).rows as T;
+  }
+
+  private run(query: TemplateStringsArray | Prisma.Sql, values: unknown[]) {
+    const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
+    return this.client.query({ name: nameOf(sql.text), text: sql.text, values: sql.values });
   }
 }
