@@ -16,12 +16,13 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { summarizeProfile } from './profile-summary';
 import { createDatabase, deleteRedisKeys, dropDatabase, log, REDIS_URL, ROOT, round, runBench } from './lib';
-import { closedLoop, openLoop, Target } from './gateway/load';
+import { ClosedLoopResult, closedLoop, OpenLoopResult, openLoop, Target } from './gateway/load';
 import { PAYLOADS } from './gateway/payloads';
 import { cpuWindow, ProcessGroups, RssSampler } from './gateway/proc';
-import { cpuTable, machineLine, memoryTable, meteringLines, TargetResult, throughputTables } from './gateway/report';
+import { cpuTable, machineLine, roundTripTable, memoryTable, meteringLines, TargetResult, throughputTables } from './gateway/report';
 import { firstLine, peakHeap, PORTKEY_START, Proc, spawnProc, stopProc, waitHttp } from './gateway/targets';
 import { chargedOnce } from './gateway/metering-check';
+import { countRoundTrips } from './gateway/round-trips';
 
 const SMOKE = !!process.env.BENCH_SMOKE;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
@@ -37,6 +38,10 @@ const BASELINES = new Map(
 const TARGETS = (process.env.BENCH_TARGETS ?? ['direct', 'portkey', ...BASELINES.keys(), 'tollgate-all', 'tollgate-split'].join(',')).split(',').map((s) => s.trim());
 const PAYLOAD_NAMES = (process.env.BENCH_PAYLOADS ?? PAYLOADS.map((p) => p.name).join(',')).split(',').map((s) => s.trim());
 const PROFILE = !!process.env.BENCH_PROFILE;
+/** Which windows run per payload: "steady" (open loop at RATE), "max" (closed loop); both unless told. */
+const WINDOWS = new Set((process.env.BENCH_WINDOWS ?? 'steady,max').split(',').map((s) => s.trim()));
+const NO_OPEN_LOOP: OpenLoopResult = { requests: 0, ok: 0, not_ok: 0, first_failure: null, achieved_rps: 0, p50_ms: null, p99_ms: null, ttfb_p50_ms: null, ttfb_p99_ms: null };
+const NO_CLOSED_LOOP: ClosedLoopResult = { requests: 0, ok: 0, not_ok: 0, rps: 0, p50_ms: NaN, p99_ms: NaN, statuses: {} };
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const MODEL = 'bench-up';
 const LABELS: Record<string, string> = {
@@ -126,6 +131,7 @@ async function main() {
   const providersFile = path.join(os.tmpdir(), `tollgate-bench-providers-${stamp}.json`);
   writeFileSync(providersFile, JSON.stringify({ bench: { type: 'openai', base_url: upstreamUrl, api_key: 'sk-upstream-bench' } }));
   const redisPids = await redisPid();
+  const redis = new Redis(REDIS_URL);
 
   const results: TargetResult[] = [];
   for (const [i, name] of TARGETS.entries()) {
@@ -156,12 +162,13 @@ async function main() {
     };
     const measure = async <T extends { ok: number }>(run: () => Promise<T>) => {
       pgPids = await postgresBackends(db);
+      const trips = tollgate ? await countRoundTrips(redis, db, dbName) : null;
       const stop = cpuWindow(groups);
       const r = await run();
-      pgPids = [...new Set([...pgPids, ...(await postgresBackends(db))])];
       const used = stop();
+      pgPids = [...new Set([...pgPids, ...(await postgresBackends(db))])];
       const per1k = Object.fromEntries(Object.entries(used).map(([g, s]) => [g, r.ok ? round((s * 1000) / r.ok, 3) : NaN]));
-      return { r, per1k };
+      return { r, per1k, trips: trips ? await trips(r.ok) : undefined };
     };
 
     let answered = 0;
@@ -171,12 +178,13 @@ async function main() {
       const target: Target = { url: started.url, headers: started.headers, body: p.body(MODEL) };
       const warm = await closedLoop(target, 10, SMOKE ? 1 : 2);
       rss.resetWindow();
-      const open = await measure(() => openLoop(target, RATE, SECONDS));
-      const closed = await measure(() => closedLoop(target, CONNECTIONS, SECONDS));
+      const open = WINDOWS.has('steady') ? await measure(() => openLoop(target, RATE, SECONDS)) : { r: NO_OPEN_LOOP, per1k: {}, trips: undefined };
+      const closed = WINDOWS.has('max') ? await measure(() => closedLoop(target, CONNECTIONS, SECONDS)) : { r: NO_CLOSED_LOOP, per1k: {}, trips: undefined };
       answered += warm.ok + open.r.ok + closed.r.ok;
       cutOff += 10 + CONNECTIONS; // requests in flight when a closed-loop window ends are cut off
       const peakRss = Object.fromEntries(started.procs.map((proc) => [proc.name, round(rss.windowPeakMb.get(`${name}:${proc.name}`) ?? 0, 0)]));
-      result.payloads[p.name] = { closed: closed.r, open: open.r, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k }, peak_rss_mb: peakRss };
+      const roundTrips = open.trips || closed.trips ? { open: open.trips, closed: closed.trips } : undefined;
+      result.payloads[p.name] = { closed: closed.r, open: open.r, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k }, peak_rss_mb: peakRss, round_trips: roundTrips };
       log(`  ${p.name}: max ${closed.r.rps} req/s; at ${RATE} req/s p50 ${open.r.p50_ms} ms p99 ${open.r.p99_ms} ms; not 200: ${open.r.not_ok + closed.r.not_ok}${open.r.first_failure ? ` (${open.r.first_failure.slice(0, 120)})` : ''}`);
     }
     if (tollgate) result.metering = await chargedOnce(db, started.tenantId!, answered, cutOff);
@@ -185,6 +193,7 @@ async function main() {
     results.push(result);
   }
   await db.end();
+  redis.disconnect();
 
   const tables = throughputTables(results, payloads, RATE, CONNECTIONS);
   const machine = machineLine();
@@ -196,6 +205,7 @@ async function main() {
     '<!-- bench:end -->',
   ].join('\n');
   console.log(`\n## Throughput and latency\n\n${tables}\n## CPU seconds per 1,000 answered requests (total excludes the load generator)\n\n${cpuTable(results, payloads)}\n`);
+  console.log(`## Round trips per answered request (Redis commands, Postgres transactions)\n\n${roundTripTable(results, payloads)}\n`);
   console.log(`## Memory (peak, each process)\n\n${memoryTable(results, payloads)}\n\n## Charged exactly once\n\n${meteringLines(results)}\n`);
   console.log(`## README block\n\n${readme}\n`);
 

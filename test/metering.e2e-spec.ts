@@ -14,6 +14,8 @@ import { waitFor } from './support/wait';
 
 const PRICE = { input: '0.25', cachedInput: '0.025', output: '2' };
 const FAST_RELAY = { CHARGE_RELAY_AFTER_MS: '300', CHARGE_RELAY_EVERY_MS: '100' };
+// Long enough that requests answered one after another still share a charge job.
+const LINGER = { CHARGE_ENQUEUE_LINGER_MS: '200' };
 
 
 describe('metering: usage events -> exactly one exact charge each', () => {
@@ -21,7 +23,7 @@ describe('metering: usage events -> exactly one exact charge each', () => {
   let db: Client;
 
   beforeAll(async () => {
-    t = await startApp(FAST_RELAY);
+    t = await startApp({ ...FAST_RELAY, ...LINGER });
     await ensureSeedModel(t);
     db = await openDb();
   });
@@ -183,6 +185,27 @@ describe('metering: usage events -> exactly one exact charge each', () => {
     } finally {
       add.mockRestore();
       addBulk.mockRestore();
+    }
+  });
+
+  it('queues the charges of requests answered one after another within the linger in one batch job', async () => {
+    const queue = t.app.get<Queue>(getQueueToken(QUEUES.charges));
+    const add = jest.spyOn(queue, 'add');
+    try {
+      const tenant = await t.tenant('1');
+      const sdk = t.openai(tenant.key);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        await sdk.responses.create({ model: SEED_MODEL, input: `one after another ${i}` });
+        ids.push(...(await db.query('SELECT id FROM usage_events WHERE tenant_id = $1 AND NOT (id = ANY($2::uuid[]))', [tenant.tenantId, ids])).rows.map((r) => r.id as string));
+      }
+      await allCharged(tenant.tenantId);
+      const batches = add.mock.calls.filter(([name]) => name === JOBS.chargeBatch).map(([, data]) => (data as { usageEventIds: string[] }).usageEventIds);
+      // Each request finished in its own turn of the event loop; only the linger lets them share a job.
+      expect(Math.max(0, ...batches.map((events) => events.filter((id) => ids.includes(id)).length))).toBeGreaterThanOrEqual(2);
+      await expectExactCharges(tenant.tenantId);
+    } finally {
+      add.mockRestore();
     }
   });
 

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { ClosedLoopResult, OpenLoopResult } from './load';
+import type { RoundTrips } from './round-trips';
 
 export interface WindowResult {
   closed: ClosedLoopResult;
@@ -10,6 +11,8 @@ export interface WindowResult {
   cpu_s_per_1k: { closed: Record<string, number>; open: Record<string, number> };
   /** Peak RSS of each of the target's processes during this payload's windows. */
   peak_rss_mb: Record<string, number>;
+  /** Tollgate targets only. */
+  round_trips?: { closed?: RoundTrips; open?: RoundTrips };
 }
 
 export interface TargetResult {
@@ -61,7 +64,7 @@ export function throughputTables(results: TargetResult[], payloads: { name: stri
 }
 
 export function cpuTable(results: TargetResult[], payloads: { name: string; label: string }[]): string {
-  const groups = [...new Set(results.flatMap((r) => Object.values(r.payloads).flatMap((w) => Object.keys(w.cpu_s_per_1k.closed))))];
+  const groups = [...new Set(results.flatMap((r) => Object.values(r.payloads).flatMap((w) => [...Object.keys(w.cpu_s_per_1k.closed), ...Object.keys(w.cpu_s_per_1k.open)])))];
   const out = [`| target | payload | window | ${groups.join(' | ')} | total |`, `| --- | --- | --- | ${groups.map(() => '---').join(' | ')} | --- |`];
   for (const r of results) {
     for (const p of payloads) {
@@ -97,4 +100,21 @@ export function meteringLines(results: TargetResult[]): string {
     .filter((r) => r.metering)
     .map((r) => `- ${r.label}: ${JSON.stringify(r.metering)}`)
     .join('\n');
+}
+
+export function roundTripTable(results: TargetResult[], payloads: { name: string }[]): string {
+  const out = ['| target | payload | window | Redis commands | busiest Redis commands | Postgres transactions |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const r of results) {
+    for (const p of payloads) {
+      const t = r.payloads[p.name]?.round_trips;
+      if (!t) continue;
+      for (const kind of ['closed', 'open'] as const) {
+        const w = t[kind];
+        if (!w) continue;
+        const top = Object.entries(w.redis_top).map(([cmd, n]) => `${cmd} ${fmt(n, 2)}`).join(', ');
+        out.push(`| ${r.label} | ${p.name} | ${kind === 'closed' ? 'max' : 'steady'} | ${fmt(w.redis_per_request, 2)} | ${top} | ${fmt(w.pg_xacts_per_request, 2)} |`);
+      }
+    }
+  }
+  return out.join('\n');
 }

@@ -78,6 +78,18 @@ export class Env {
   @Min(100)
   CHARGE_RELAY_AFTER_MS: number = 5000;
 
+  /**
+   * How long the charge jobs of finished requests gather before they are queued as one job (ms);
+   * 0 queues each event-loop turn's events at once. The events are already in Postgres, so this
+   * only delays the charge: one BullMQ job and one charge transaction serve every request of the
+   * window instead of one each.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  CHARGE_ENQUEUE_LINGER_MS: number = 20;
+
   /** How often the relay looks for such events (ms). */
   @Transform(toInt)
   @IsInt()

@@ -1,20 +1,32 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { TickBatch } from '../common/tick-batch';
+import { Env } from '../config/env';
 import { CHARGE_BATCH_MAX, ChargeBatchJob, ChargeJob, JOBS, QUEUES } from '../queues/queues';
 
 /** The fast lane of the outbox: queue charges for usage events that Postgres already holds. */
 @Injectable()
-export class MeteringService {
+export class MeteringService implements OnModuleDestroy {
   private readonly logger = new Logger(MeteringService.name);
-  private readonly batch = new TickBatch<string>((ids) => this.enqueueBatch(ids), CHARGE_BATCH_MAX);
+  private readonly batch: TickBatch<string>;
 
-  constructor(@InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob | ChargeBatchJob>) {}
+  constructor(
+    @InjectQueue(QUEUES.charges) private readonly charges: Queue<ChargeJob | ChargeBatchJob>,
+    env: Env,
+  ) {
+    this.batch = new TickBatch<string>((ids) => this.enqueueBatch(ids), CHARGE_BATCH_MAX, env.CHARGE_ENQUEUE_LINGER_MS);
+  }
+
+  /** Before the queues close: what is gathered is queued now, not after the linger. */
+  onModuleDestroy() {
+    this.batch.flush();
+  }
 
   /**
-   * Never throws and is never awaited on the request path: the events finished in the same turn of
-   * the event loop (one outbox flush) go in one job. If Redis is away, the relay re-queues them.
+   * Never throws and is never awaited on the request path: the events finished within
+   * CHARGE_ENQUEUE_LINGER_MS (several outbox flushes) go in one job. If Redis is away, the relay
+   * re-queues them.
    */
   enqueueCharge(usageEventId: string): void {
     this.batch.push(usageEventId);
