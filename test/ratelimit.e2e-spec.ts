@@ -1,4 +1,6 @@
+import type Redis from 'ioredis';
 import OpenAI from 'openai';
+import { REDIS } from '../src/redis/redis.module';
 import type { Client } from 'pg';
 import { ensureSeedModel, http, SEED_MODEL, startApp, TestApp } from './support/harness';
 import { openDb } from './support/db';
@@ -56,6 +58,22 @@ describe('per-key rate limits (requests and tokens per minute)', () => {
     const err = await new OpenAI({ apiKey: k.key, baseURL: `${t.baseUrl}/v1`, maxRetries: 0 }).responses.create({ model: SEED_MODEL, input: 'x' }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.code).toBe('rate_limit_exceeded');
+  });
+
+  it('counts requests that arrive together exactly, each key on its own (one pipeline to Redis for all of them)', async () => {
+    await freshWindow();
+    const keys = [await keyWith({ rpm_limit: 5 }), await keyWith({ rpm_limit: 5 })];
+    const pipelines = jest.spyOn(t.app.get<Redis>(REDIS), 'pipeline');
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => ask(t, keys[i % 2].key).then((res) => ({ key: i % 2, res }))));
+    expect(pipelines).toHaveBeenCalled();
+    pipelines.mockRestore();
+    for (const k of [0, 1]) {
+      const mine = answers.filter((a) => a.key === k);
+      const ok = mine.filter((a) => a.res.status === 200);
+      expect(ok).toHaveLength(5);
+      expect(mine.filter((a) => a.res.status === 429)).toHaveLength(7);
+      expect(ok.map((a) => a.res.headers.get('x-ratelimit-remaining-requests')).sort()).toEqual(['0', '1', '2', '3', '4']);
+    }
   });
 
   it('counts tokens per minute as the prompt plus the most the answer can use', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DomainError, ErrorCode } from '../common/errors';
+import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
@@ -57,12 +58,25 @@ export function rateHeaders(limits: KeyLimits, usedRequests: number, usedTokens:
   return h;
 }
 
-/** Per-key requests-per-minute and tokens-per-minute limits, atomic in Redis. */
+type Reply = [allowed: number, usedRequests: number, usedTokens: number, resetMs: number];
+
+interface Check {
+  keys: [string, string];
+  args: [number, number, number, number];
+  settle: (reply: Reply | Error) => void;
+}
+
+/**
+ * Per-key requests-per-minute and tokens-per-minute limits, atomic in Redis. The checks of one
+ * turn of the event loop go to Redis in one pipeline (one write, one read), each its own script
+ * call, run in order: the same answers as one call each.
+ */
 @Injectable()
 export class RateLimiterService {
   private readonly logger = new Logger(RateLimiterService.name);
   private lastFailureLog = 0;
   private unloggedFailures = 0;
+  private readonly checks = new TickBatch<Check>((batch) => this.send(batch));
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -94,11 +108,11 @@ export class RateLimiterService {
     if (!limits.rpm && !limits.tpm) return {};
     const window = Math.floor(Date.now() / WINDOW_MS);
     const base = `${this.env.QUEUE_PREFIX}:rl:${apiKeyId}:${window}`;
-    let reply: [number, number, number, number];
-    try {
-      reply = await (this.redis as any).tollgateRateLimit(`${base}:r`, `${base}:t`, limits.rpm ?? 0, limits.tpm ?? 0, tokens, WINDOW_MS);
-    } catch (err) {
-      this.failOpen(err as Error);
+    const reply = await new Promise<Reply | Error>((settle) =>
+      this.checks.push({ keys: [`${base}:r`, `${base}:t`], args: [limits.rpm ?? 0, limits.tpm ?? 0, tokens, WINDOW_MS], settle }),
+    );
+    if (reply instanceof Error) {
+      this.failOpen(reply);
       return {};
     }
     const [allowed, usedRequests, usedTokens, resetMs] = reply;
@@ -111,5 +125,20 @@ export class RateLimiterService {
       rateLimit: headers,
       retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)),
     });
+  }
+
+  private send(batch: Check[]) {
+    const redis = this.redis as Redis & { tollgateRateLimit(...args: unknown[]): Promise<Reply> };
+    if (batch.length === 1) {
+      const [c] = batch;
+      redis.tollgateRateLimit(...c.keys, ...c.args).then(c.settle, (err: Error) => c.settle(err));
+      return;
+    }
+    const pipeline = redis.pipeline() as unknown as { tollgateRateLimit(...args: unknown[]): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+    for (const c of batch) pipeline.tollgateRateLimit(...c.keys, ...c.args);
+    pipeline.exec().then(
+      (results) => batch.forEach((c, i) => c.settle(results?.[i]?.[0] ?? (results?.[i]?.[1] as Reply | undefined) ?? new Error('no reply from Redis'))),
+      (err: Error) => batch.forEach((c) => c.settle(err)),
+    );
   }
 }
