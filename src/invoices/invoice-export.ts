@@ -1,6 +1,13 @@
-import PDFDocument from 'pdfkit';
+import type PDFKit from 'pdfkit';
 import { safeCsv } from '../common/csv';
 import type { InvoiceView } from './invoices.service';
+
+let pdfkit: typeof PDFKit | undefined;
+
+/** pdfkit and its fonts (some 2 MB of code) load on the first PDF: a gateway that never renders one never holds them. */
+function pdfDocumentClass(): typeof PDFKit {
+  return (pdfkit ??= require('pdfkit') as typeof PDFKit);
+}
 
 export type ExportFormat = 'json' | 'csv' | 'pdf';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'pdf'];
@@ -47,7 +54,7 @@ const KIND_LABEL: Record<string, string> = { input: 'Input', cached_input: 'Cach
 /** A one-or-more-page PDF: tenant, period, lines (exact and rounded), rounding line, total. */
 export function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const pdf = new PDFDocument({ size: 'A4', margin: 48, info: { Title: `Invoice ${doc.id}`, Author: 'Tollgate' } });
+    const pdf = new (pdfDocumentClass())({ size: 'A4', margin: 48, info: { Title: `Invoice ${doc.id}`, Author: 'Tollgate' } });
     const chunks: Buffer[] = [];
     pdf.on('data', (c: Buffer) => chunks.push(c));
     pdf.on('end', () => resolve(Buffer.concat(chunks)));
