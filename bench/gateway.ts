@@ -20,7 +20,7 @@ import { ClosedLoopResult, closedLoop, OpenLoopResult, openLoop, Target } from '
 import { PAYLOADS } from './gateway/payloads';
 import { cpuWindow, ProcessGroups, RssSampler } from './gateway/proc';
 import { cpuTable, machineLine, roundTripTable, memoryTable, meteringLines, TargetResult, throughputTables } from './gateway/report';
-import { firstLine, peakHeap, PORTKEY_START, Proc, spawnProc, stopProc, waitHttp } from './gateway/targets';
+import { firstLine, peakHeap, PORTKEY_START, Proc, serveEnv, spawnProc, stopProc, waitHttp } from './gateway/targets';
 import { chargedOnce } from './gateway/metering-check';
 import { countRoundTrips } from './gateway/round-trips';
 
@@ -93,6 +93,7 @@ async function startTollgate(split: boolean, upstreamUrl: string, providersFile:
     HOST: '127.0.0.1',
     // e.g. --max-old-space-size=…, for the Tollgate processes only
     NODE_OPTIONS: process.env.BENCH_TOLLGATE_NODE_OPTIONS ?? '',
+    ...serveEnv(root),
   };
   const flags = (name: string) => ['-r', path.join(ROOT, 'bench', 'heap-report.js'), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []), 'dist/main.js'];
   const heap = (name: string) => path.join(os.tmpdir(), `tollgate-bench-heap-${stamp}-${name}.json`);

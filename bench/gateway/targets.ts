@@ -77,3 +77,18 @@ export function peakHeap(p: Proc): { heap_used_mb: number; heap_total_mb: number
 }
 
 export const PORTKEY_START = path.join('node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+
+/**
+ * The variables `npm run serve` (what `npm start` ends with) sets before `node dist/main.js`, e.g.
+ * MALLOC_ARENA_MAX: the bench runs Tollgate as npm start does. `${VAR:-default}` gives the default.
+ */
+export function serveEnv(root = ROOT): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const script = pkg.scripts?.serve ?? '';
+  const env: Record<string, string> = {};
+  for (const m of script.matchAll(/(?:^|\s)([A-Z_][A-Z0-9_]*)=(\S+)(?=\s)/g)) {
+    const value = /^\$\{[A-Z_][A-Z0-9_]*:-(.*)\}$/.exec(m[2]);
+    env[m[1]] = value ? value[1] : m[2];
+  }
+  return env;
+}
