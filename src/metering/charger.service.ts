@@ -7,7 +7,7 @@ import { LedgerService } from '../billing/ledger.service';
 import { ReservationsService } from '../billing/reservations.service';
 import { SpendAlerts } from '../billing/spend-alerts';
 import { planCharges } from '../billing/charge-plan';
-import { lockChargeable, markCharged } from './usage-events.repository';
+import { claimChargeable } from './usage-events.repository';
 
 /** An event that cannot be charged as it stands (no price in force); retrying will not help soon. */
 export class UnchargeableEventError extends Error {}
@@ -20,8 +20,8 @@ export interface ChargeOutcome {
 }
 
 /**
- * Charges usage events into the ledger, exactly once: in one transaction, the events are locked
- * and re-checked uncharged, priced, marked charged, and handed to billing, which releases their
+ * Charges usage events into the ledger, exactly once: in one transaction, the events are locked,
+ * re-checked uncharged and marked charged (one statement), priced, and handed to billing, which releases their
  * reservations and writes one ledger entry per event (unique usage_event_id) with the balances.
  */
 @Injectable()
@@ -49,7 +49,7 @@ export class ChargerService {
     let committed: PgTransaction | null = null;
     const result = await this.pg.transaction(async (tx) => {
       committed = tx;
-      const events = await lockChargeable(tx, ids);
+      const events = await claimChargeable(tx, ids);
       const pending = new Set(events.map((e) => e.id));
       const skipped = ids.filter((id) => !pending.has(id));
       if (!events.length) return { outcome: { charged: [], skipped }, createdAt: [] };
@@ -68,7 +68,6 @@ export class ChargerService {
       // The requests' reservations end with their charges; billing moves the money.
       const released = await this.reservations.takeWithin(tx, planned);
       const charged = planned.map((p) => p.event.id);
-      await markCharged(tx, charged);
       await this.ledger.appendCharges(tx, planned, totals, released);
       return { outcome: { charged, skipped }, createdAt: events.map((e) => e.createdAt) };
     });

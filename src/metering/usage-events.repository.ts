@@ -89,24 +89,28 @@ export async function checkpointPending(db: SqlClient, checkpoints: Checkpoint[]
 }
 
 /**
- * Locks the events among `ids` that are finished and not yet charged, in id order. SKIP LOCKED:
- * an event another worker holds is that worker's to charge (if it rolls back, the relay queues it again).
+ * Locks the events among `ids` that are finished and not yet charged, in id order, and marks them
+ * charged, in one statement: the transaction that charges them commits both or neither. SKIP
+ * LOCKED: an event another worker holds is that worker's to charge (if it rolls back, the relay
+ * queues it again). Rows come back in id order.
  */
-export function lockChargeable(db: SqlClient, ids: string[]): Promise<ChargeableEventRow[]> {
-  return db.$queryRaw<ChargeableEventRow[]>`
-    SELECT id, tenant_id AS "tenantId", response_id AS "responseId", model,
-           input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
-           output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens",
-           requested_at AS "requestedAt", price_id AS "priceId", reservation_id AS "reservationId",
-           created_at AS "createdAt"
-      FROM usage_events
-     WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL AND state <> 'pending'
-     ORDER BY id
-       FOR UPDATE SKIP LOCKED`;
-}
-
-export async function markCharged(db: SqlClient, ids: string[]): Promise<void> {
-  await db.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${ids}::uuid[])`;
+export async function claimChargeable(db: SqlClient, ids: string[]): Promise<ChargeableEventRow[]> {
+  const rows = await db.$queryRaw<ChargeableEventRow[]>`
+    WITH locked AS (
+      SELECT id FROM usage_events
+       WHERE id = ANY(${ids}::uuid[]) AND charged_at IS NULL AND state <> 'pending'
+       ORDER BY id
+         FOR UPDATE SKIP LOCKED
+    )
+    UPDATE usage_events e SET charged_at = now()
+      FROM locked
+     WHERE e.id = locked.id
+    RETURNING e.id, e.tenant_id AS "tenantId", e.response_id AS "responseId", e.model,
+              e.input_tokens AS "inputTokens", e.cached_tokens AS "cachedTokens",
+              e.output_tokens AS "outputTokens", e.reasoning_tokens AS "reasoningTokens",
+              e.requested_at AS "requestedAt", e.price_id AS "priceId", e.reservation_id AS "reservationId",
+              e.created_at AS "createdAt"`;
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Text Postgres accepts: no NUL, no lone surrogate (a model's bytes must never fail a save). */
