@@ -105,6 +105,22 @@ export function lockChargeable(db: SqlClient, ids: string[]): Promise<Chargeable
        FOR UPDATE SKIP LOCKED`;
 }
 
+/** Finished events still uncharged that were written before `cutoff`, oldest first, at most `limit` ids. */
+export async function unchargedBefore(db: SqlClient, cutoff: Date, limit: number): Promise<string[]> {
+  const rows = await db.$queryRaw<IdRow[]>`
+    SELECT id FROM usage_events
+     WHERE charged_at IS NULL AND state <> 'pending' AND created_at < ${cutoff}::timestamptz
+     ORDER BY created_at LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+/** Who an event is for and whether it is charged yet; null when there is no such event. */
+export async function eventChargeState(db: SqlClient, id: string): Promise<{ tenantId: string; responseId: string; chargedAt: Date | null } | null> {
+  const [row] = await db.$queryRaw<Array<{ tenantId: string; responseId: string; chargedAt: Date | null }>>`
+    SELECT tenant_id AS "tenantId", response_id AS "responseId", charged_at AS "chargedAt" FROM usage_events WHERE id = ${id}::uuid`;
+  return row ?? null;
+}
+
 export async function markCharged(db: SqlClient, ids: string[]): Promise<void> {
   await db.$executeRaw`UPDATE usage_events SET charged_at = now() WHERE id = ANY(${ids}::uuid[])`;
 }
