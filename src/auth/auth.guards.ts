@@ -1,10 +1,12 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { BudgetPeriod } from '../billing/budget-period';
+import { formatAmount } from '../billing/money';
 import { DomainError, ErrorCode, invalidApiKey } from '../common/errors';
 import { Env } from '../config/env';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { bearerToken, hashApiKey, secretsEqual } from './api-key';
+import { keyByHash } from './auth.repository';
 import { KeyCacheService } from './key-cache.service';
 
 /** Who is calling a /v1 endpoint, and the key's rate limits, budget, expiry and allowed models. */
@@ -28,7 +30,7 @@ type AuthedRequest = FastifyRequest & { auth?: TenantAuth };
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly cache: KeyCacheService,
   ) {}
 
@@ -48,29 +50,15 @@ export class ApiKeyGuard implements CanActivate {
       return true;
     }
     const generation = this.cache.generation;
-    const key = await this.prisma.apiKey.findUnique({
-      where: { hash },
-      select: {
-        id: true,
-        tenantId: true,
-        revokedAt: true,
-        rpmLimit: true,
-        tpmLimit: true,
-        budgetLimit: true,
-        budgetPeriod: true,
-        expiresAt: true,
-        allowedModels: true,
-        tenant: { select: { status: true } },
-      },
-    });
-    if (!key || key.revokedAt || key.tenant.status !== 'active') {
+    const key = await keyByHash(this.pg, hash);
+    if (!key || key.revokedAt || key.tenantStatus !== 'active') {
       throw invalidApiKey(`Incorrect API key provided: ${redact(token)}.`);
     }
     const auth: TenantAuth = {
       tenantId: key.tenantId,
       apiKeyId: key.id,
       limits: { rpm: key.rpmLimit, tpm: key.tpmLimit },
-      budget: key.budgetLimit !== null && key.budgetPeriod !== null ? { limit: key.budgetLimit.toFixed(), period: key.budgetPeriod } : null,
+      budget: key.budgetLimit !== null && key.budgetPeriod !== null ? { limit: formatAmount(key.budgetLimit), period: key.budgetPeriod } : null,
       expiresAt: key.expiresAt ? key.expiresAt.getTime() : null,
       allowedModels: Array.isArray(key.allowedModels) ? (key.allowedModels as string[]) : null,
     };

@@ -2,9 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import Redis from 'ioredis';
 import { PeriodicTask } from '../common/periodic-task';
 import { Env } from '../config/env';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { REDIS } from '../redis/redis.module';
 import type { TenantAuth } from './auth.guards';
+import { authRevision } from './auth.repository';
 
 /** How long a looked-up key is trusted without asking Postgres again. */
 const TTL_MS = 30_000;
@@ -54,7 +55,7 @@ export class KeyCacheService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly env: Env,
     @Inject(REDIS) private readonly publisher: Redis,
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
   ) {
     this.channel = `${env.QUEUE_PREFIX}:auth:invalidate`;
   }
@@ -128,8 +129,7 @@ export class KeyCacheService implements OnModuleInit, OnApplicationShutdown {
 
   private async checkRevision() {
     const startedAt = Date.now();
-    const row = await this.prisma.authRevision.findUnique({ where: { id: 1 }, select: { revision: true } });
-    const revision = row?.revision ?? 0n;
+    const revision = await authRevision(this.pg);
     if (revision !== this.revision) {
       this.clear();
       this.revision = revision;

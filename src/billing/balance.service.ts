@@ -1,32 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { periodReset, periodStart } from './budget-period';
 import { Clock } from './clock';
+import { periodSpend } from './key-spend.repository';
+import { tenantMoney } from './ledger.repository';
 import { addAmounts, formatAmount, maxAmount, negate } from './money';
 
 /** What GET /v1/balance answers: the tenant's money and the calling key's budget in its current period. */
 @Injectable()
 export class BalanceService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly clock: Clock,
   ) {}
 
   async view(auth: TenantAuth) {
     const now = this.clock.now();
     const [t, spend] = await Promise.all([
-      this.prisma.tenant.findUniqueOrThrow({ where: { id: auth.tenantId }, select: { balance: true, reserved: true, creditLimit: true } }),
-      auth.budget
-        ? this.prisma.keySpend.findUnique({
-            where: { apiKeyId_periodStart: { apiKeyId: auth.apiKeyId, periodStart: periodStart(auth.budget.period, now) } },
-            select: { spent: true, reserved: true },
-          })
-        : null,
+      tenantMoney(this.pg, auth.tenantId),
+      auth.budget ? periodSpend(this.pg, auth.apiKeyId, periodStart(auth.budget.period, now)) : null,
     ]);
-    const balance = t.balance.toFixed();
-    const reserved = t.reserved.toFixed();
-    const creditLimit = t.creditLimit.toFixed();
+    // The key's tenant cannot go: tenants are never deleted.
+    if (!t) throw new Error(`tenant ${auth.tenantId} of key ${auth.apiKeyId} not found`);
+    const balance = formatAmount(t.balance);
+    const reserved = formatAmount(t.reserved);
+    const creditLimit = formatAmount(t.creditLimit);
     return {
       object: 'balance' as const,
       balance,
@@ -34,7 +33,7 @@ export class BalanceService {
       credit_limit: creditLimit,
       available: addAmounts(balance, negate(reserved), creditLimit),
       currency: 'USD' as const,
-      budget: auth.budget ? this.budget(auth.budget, spend?.spent.toFixed() ?? '0', spend?.reserved.toFixed() ?? '0', now) : null,
+      budget: auth.budget ? this.budget(auth.budget, spend?.spent ?? '0', spend?.reserved ?? '0', now) : null,
     };
   }
 

@@ -50,3 +50,11 @@ export async function moveIntoBudgets(tx: SqlClient, moves: BudgetMove[]): Promi
   }
   return facts;
 }
+
+/** A key's spent and reserved in the period starting at `periodStart` (numeric text), or null before its first hold. */
+export async function periodSpend(db: SqlClient, apiKeyId: string, periodStart: Date): Promise<{ spent: string; reserved: string } | null> {
+  const [row] = await db.$queryRaw<Array<{ spent: string; reserved: string }>>`
+    SELECT spent::text AS spent, reserved::text AS reserved FROM key_spend
+     WHERE api_key_id = ${apiKeyId}::uuid AND period_start = ${periodStart}::timestamptz`;
+  return row ?? null;
+}

@@ -53,3 +53,16 @@ const CHARGE_COLUMNS: UnnestColumn<PlannedCharge>[] = [
 export async function insertCharges(db: SqlClient, planned: PlannedCharge[]): Promise<void> {
   await db.$executeRaw(unnestInsert('ledger_entries', CHARGE_COLUMNS, planned, { id: 'gen_random_uuid()', kind: `'charge'` }));
 }
+
+export interface TenantMoneyRow {
+  balance: string;
+  reserved: string;
+  creditLimit: string;
+}
+
+/** A tenant's balance, reserved and credit limit (numeric text, as stored), or null when there is no such tenant. */
+export async function tenantMoney(db: SqlClient, tenantId: string): Promise<TenantMoneyRow | null> {
+  const [row] = await db.$queryRaw<TenantMoneyRow[]>`
+    SELECT balance::text AS balance, reserved::text AS reserved, credit_limit::text AS "creditLimit" FROM tenants WHERE id = ${tenantId}::uuid`;
+  return row ?? null;
+}

@@ -5,7 +5,6 @@ import { TickBatch } from '../common/tick-batch';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
 import { PgPool } from '../prisma/pg-pool.service';
-import { PrismaService } from '../prisma/prisma.service';
 import { BudgetPeriod, periodReset, periodStart, secondsUntilReset } from './budget-period';
 import { Clock } from './clock';
 import type { UnsafeSqlClient } from '../common/sql/sql-client';
@@ -83,7 +82,6 @@ export class ReservationsService {
   private readonly batch = new TickBatch<PendingAdmission>((batch) => this.flush(batch));
 
   constructor(
-    private readonly prisma: PrismaService,
     private readonly pg: PgPool,
     private readonly metrics: MetricsService,
     private readonly env: Env,
@@ -173,7 +171,7 @@ export class ReservationsService {
    * Idempotent; an event already finished is left alone (its charge releases the hold).
    */
   async withdraw(reservationId: string): Promise<void> {
-    await withdrawAdmission(this.prisma, reservationId);
+    await withdrawAdmission(this.pg, reservationId);
   }
 
   /**
@@ -208,8 +206,8 @@ export class ReservationsService {
    * withdrawn (nothing is known to have been produced). Returns the interrupted event ids.
    */
   async settleExpiredLeases(): Promise<string[]> {
-    const interrupted = await interruptExpiredLeases(this.prisma);
-    const withdrawn = await withdrawExpiredLeases(this.prisma);
+    const interrupted = await interruptExpiredLeases(this.pg);
+    const withdrawn = await withdrawExpiredLeases(this.pg);
     if (interrupted.length || withdrawn) {
       this.logger.warn(`leases expired: ${interrupted.length} requests interrupted (charged from their checkpoint), ${withdrawn} tenants' holds withdrawn`);
     }
@@ -218,6 +216,6 @@ export class ReservationsService {
 
   /** Frees reservations that have no usage event at all (written before events were made at admission). */
   async releaseOrphans(): Promise<number> {
-    return releaseOrphanReservations(this.prisma);
+    return releaseOrphanReservations(this.pg);
   }
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { BoundedCache } from './bounded-cache';
+import { selectModel, selectModels } from './models.repository';
+import { modelWideVersionAt, modelWideVersions, modelWideVersionsAt, tenantVersions } from './prices.repository';
 
 export interface CatalogModel {
   id: string;
@@ -44,7 +46,7 @@ export class CatalogService {
   /** A tenant's own versions of a model (newest effective_from first), by tenantPriceKey. */
   private readonly tenantPrices = new BoundedCache<string, PriceVersion[]>(TENANT_PRICE_CACHE_MAX, MODEL_CACHE_MS);
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly pg: PgPool) {}
 
   /**
    * The model and the price version in force at `at`, or null when unknown: the tenant's own
@@ -63,14 +65,8 @@ export class CatalogService {
     const now = Date.now();
     const hit = this.models.get(id);
     if (hit && hit.expires > now) return hit.entry;
-    const row = await this.prisma.model.findUnique({
-      where: { id },
-      include: { prices: { where: { tenantId: null }, orderBy: { effectiveFrom: 'desc' } } },
-    });
-    const entry = row && {
-      model: { id: row.id, provider: row.provider, upstreamModel: row.upstreamModel, createdAt: row.createdAt },
-      versions: row.prices.map(toPriceVersion),
-    };
+    const [model, versions] = await Promise.all([selectModel(this.pg, id), modelWideVersions(this.pg, id)]);
+    const entry = model && { model, versions };
     // Bounded: unknown names are cached too (as null), and a client can send any number of them.
     if (this.models.size >= MAX_CACHED_MODELS && !this.models.has(id)) this.models.delete(this.models.keys().next().value!);
     this.models.set(id, { entry, expires: now + MODEL_CACHE_MS });
@@ -81,8 +77,7 @@ export class CatalogService {
     const key = tenantPriceKey(tenantId, modelId);
     const hit = this.tenantPrices.get(key);
     if (hit) return hit;
-    const rows = await this.prisma.price.findMany({ where: { tenantId, modelId }, orderBy: { effectiveFrom: 'desc' } });
-    const versions = rows.map(toPriceVersion);
+    const versions = await tenantVersions(this.pg, tenantId, modelId);
     this.tenantPrices.set(key, versions);
     return versions;
   }
@@ -103,42 +98,16 @@ export class CatalogService {
   }
 
   /** The model-wide price version in force at `at`: the latest effective_from <= at. */
-  async priceAt(modelId: string, at: Date): Promise<PriceVersion | null> {
-    const price = await this.prisma.price.findFirst({
-      where: { modelId, tenantId: null, effectiveFrom: { lte: at } },
-      orderBy: { effectiveFrom: 'desc' },
-    });
-    return price && toPriceVersion(price);
+  priceAt(modelId: string, at: Date): Promise<PriceVersion | null> {
+    return modelWideVersionAt(this.pg, modelId, at);
   }
 
   /** Every model with the price in force now (models whose first price is still in the future are left out). */
   async listModels(at = new Date()): Promise<PricedModel[]> {
-    const models = await this.prisma.model.findMany({
-      orderBy: { id: 'asc' },
-      include: { prices: { where: { tenantId: null, effectiveFrom: { lte: at } }, orderBy: { effectiveFrom: 'desc' }, take: 1 } },
-    });
-    return models.map(({ prices, ...m }) => ({ ...m, price: prices[0] ? toPriceVersion(prices[0]) : null }));
+    const [models, versions] = await Promise.all([selectModels(this.pg), modelWideVersionsAt(this.pg, at)]);
+    const inForce = new Map(versions.map((v) => [v.modelId, v]));
+    return models.map((m) => ({ ...m, price: inForce.get(m.id) ?? null }));
   }
 }
 
 const tenantPriceKey = (tenantId: string, modelId: string) => `${tenantId}\u0000${modelId}`;
-
-export function toPriceVersion(p: {
-  id: string;
-  modelId: string;
-  tenantId: string | null;
-  inputPrice: { toFixed(): string };
-  cachedInputPrice: { toFixed(): string };
-  outputPrice: { toFixed(): string };
-  effectiveFrom: Date;
-}): PriceVersion {
-  return {
-    id: p.id,
-    modelId: p.modelId,
-    tenantId: p.tenantId,
-    input: p.inputPrice.toFixed(),
-    cachedInput: p.cachedInputPrice.toFixed(),
-    output: p.outputPrice.toFixed(),
-    effectiveFrom: p.effectiveFrom,
-  };
-}

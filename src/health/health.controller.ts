@@ -2,7 +2,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import Redis from 'ioredis';
 import { serviceUnavailable } from '../common/errors';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { REDIS } from '../redis/redis.module';
 
 const TIMEOUT_MS = 2000;
@@ -15,7 +15,7 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
 @Controller()
 export class HealthController {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
@@ -32,7 +32,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: 200 when Postgres and Redis answer, else 503' })
   async ready() {
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.prisma.$queryRaw`SELECT 1`).then(() => 'up', () => 'down'),
+      withTimeout(this.pg.$queryRaw`SELECT 1`).then(() => 'up', () => 'down'),
       withTimeout(this.redis.ping()).then(() => 'up', () => 'down'),
     ]);
     if (postgres !== 'up' || redis !== 'up') {

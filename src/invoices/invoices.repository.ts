@@ -14,6 +14,12 @@ export interface PeriodCheckRow {
   ledgerTotal: string;
 }
 
+/** Invoices still queued, last changed before `cutoff` (their job was lost, or never queued); at most `limit`. */
+export function staleQueuedInvoices(db: SqlClient, cutoff: Date, limit: number): Promise<RequeuedRow[]> {
+  return db.$queryRaw<RequeuedRow[]>`
+    SELECT id, generation FROM invoices WHERE status = 'queued' AND updated_at < ${cutoff}::timestamptz LIMIT ${limit}`;
+}
+
 /**
  * Queues again (next generation) up to 100 invoices built before their period ended, once the
  * period has been over for `graceMs`.

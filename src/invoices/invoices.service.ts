@@ -7,11 +7,12 @@ import { compareAmounts, formatAmount } from '../billing/money';
 import { DomainError, ErrorCode, notFound } from '../common/errors';
 import { Prisma } from '../generated/prisma/client';
 import type { Invoice, InvoiceLine } from '../generated/prisma/client';
+import { PgPool } from '../prisma/pg-pool.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { InvoiceJob, invoiceJobId, JOBS, QUEUES } from '../queues/queues';
 import { AggregateRow, KeySpec, NO_PRICE_ID } from '../reports/usage-sql';
 import { aggregateUsage } from '../reports/usage.repository';
-import { checkPeriod, requeueEarlyInvoices } from './invoices.repository';
+import { checkPeriod, requeueEarlyInvoices, staleQueuedInvoices } from './invoices.repository';
 import { buildInvoiceLines, ChargeGroup, displayRounding, PriceInfo } from './invoice-lines';
 import { Period, previousMonth } from './period';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
@@ -52,6 +53,7 @@ export class InvoicesService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     @InjectQueue(QUEUES.invoices) private readonly queue: Queue<InvoiceJob>,
     private readonly webhooks: WebhookDispatcher,
   ) {}
@@ -125,16 +127,13 @@ export class InvoicesService {
   /**
    * The sweep (worker processes, every 30 s): invoices still queued after `olderThanMs` (Redis was
    * away when they were created) are queued again, and invoices built before their period ended
-   * get their final build once it has been over for `graceMs`.
+   * get their final build once it has been over for `graceMs`. On plain pg: a worker with no
+   * invoice to build never starts the Prisma client.
    */
   async sweep(olderThanMs = 30_000, graceMs = 5 * 60_000): Promise<number> {
-    const stale = await this.prisma.invoice.findMany({
-      where: { status: 'queued', updatedAt: { lt: new Date(Date.now() - olderThanMs) } },
-      select: { id: true, generation: true },
-      take: 500,
-    });
+    const stale = await staleQueuedInvoices(this.pg, new Date(Date.now() - olderThanMs), 500);
     for (const inv of stale) await this.enqueue(inv);
-    const early = await requeueEarlyInvoices(this.prisma, graceMs);
+    const early = await requeueEarlyInvoices(this.pg, graceMs);
     for (const inv of early) await this.enqueue(inv);
     return stale.length + early.length;
   }

@@ -3,7 +3,7 @@ import { ReservationsService } from '../billing/reservations.service';
 import { PeriodicTask } from '../common/periodic-task';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import type { Usage } from '../providers/provider';
 import { MeteringService } from './metering.service';
 import { OutboxWriter } from './outbox-writer';
@@ -34,7 +34,7 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly periodic: PeriodicTask;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly reservations: ReservationsService,
     private readonly outbox: OutboxWriter,
     private readonly spool: UsageSpool,
@@ -105,6 +105,6 @@ export class InflightService implements OnApplicationBootstrap, OnModuleDestroy 
     const checkpoints = await Promise.all(
       live.map(async ([usageEventId, request]) => ({ usageEventId, usage: boundUsage(await request.usage(), request.bounds).billable })),
     );
-    await checkpointPending(this.prisma, checkpoints, this.env.REQUEST_LEASE_MS);
+    await checkpointPending(this.pg, checkpoints, this.env.REQUEST_LEASE_MS);
   }
 }

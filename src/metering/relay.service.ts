@@ -2,8 +2,9 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { ReservationsService } from '../billing/reservations.service';
 import { PeriodicTask } from '../common/periodic-task';
 import { Env } from '../config/env';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { MeteringService } from './metering.service';
+import { unchargedBefore } from './usage-events.repository';
 
 const RELAY_BATCH = 5000;
 
@@ -19,7 +20,7 @@ export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly periodic: PeriodicTask;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly metering: MeteringService,
     private readonly reservations: ReservationsService,
     private readonly env: Env,
@@ -49,14 +50,9 @@ export class RelayService implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass; returns how many events were (re)queued. */
   async relay(olderThanMs = this.env.CHARGE_RELAY_AFTER_MS): Promise<number> {
     const cutoff = new Date(Date.now() - olderThanMs);
-    const stale = await this.prisma.usageEvent.findMany({
-      where: { chargedAt: null, state: { not: 'pending' }, createdAt: { lt: cutoff } },
-      select: { id: true },
-      orderBy: { createdAt: 'asc' },
-      take: RELAY_BATCH,
-    });
+    const stale = await unchargedBefore(this.pg, cutoff, RELAY_BATCH);
     if (!stale.length) return 0;
-    await this.metering.enqueueMany(stale.map((e) => e.id));
+    await this.metering.enqueueMany(stale);
     this.logger.log(`relayed ${stale.length} uncharged usage events`);
     return stale.length;
   }

@@ -113,6 +113,22 @@ export async function claimChargeable(db: SqlClient, ids: string[]): Promise<Cha
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** Finished events still uncharged that were written before `cutoff`, oldest first, at most `limit` ids. */
+export async function unchargedBefore(db: SqlClient, cutoff: Date, limit: number): Promise<string[]> {
+  const rows = await db.$queryRaw<IdRow[]>`
+    SELECT id FROM usage_events
+     WHERE charged_at IS NULL AND state <> 'pending' AND created_at < ${cutoff}::timestamptz
+     ORDER BY created_at LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+/** Who an event is for and whether it is charged yet; null when there is no such event. */
+export async function eventChargeState(db: SqlClient, id: string): Promise<{ tenantId: string; responseId: string; chargedAt: Date | null } | null> {
+  const [row] = await db.$queryRaw<Array<{ tenantId: string; responseId: string; chargedAt: Date | null }>>`
+    SELECT tenant_id AS "tenantId", response_id AS "responseId", charged_at AS "chargedAt" FROM usage_events WHERE id = ${id}::uuid`;
+  return row ?? null;
+}
+
 /** Text Postgres accepts: no NUL, no lone surrogate (a model's bytes must never fail a save). */
 export function storableText(text: string | null): string | null {
   if (text === null) return null;

@@ -3,6 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, Header } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Env } from '../config/env';
+import { PrismaService } from '../prisma/prisma.service';
 import { QUEUES } from '../queues/queues';
 import { withTimeout } from '../redis/with-timeout';
 import { MetricsService } from './metrics.service';
@@ -17,6 +18,7 @@ export class MetricsController {
     private readonly metrics: MetricsService,
     @InjectQueue(QUEUES.charges) private readonly charges: Queue,
     private readonly env: Env,
+    private readonly prisma: PrismaService,
   ) {}
 
   @Get()
@@ -26,6 +28,7 @@ export class MetricsController {
     // Redis away: the queue gauges keep their last values, the rest is served at once.
     const counts = await withTimeout(this.charges.getJobCounts(...STATES), this.env.REDIS_COMMAND_TIMEOUT_MS, 'queue depth').catch(() => null);
     if (counts) for (const state of STATES) this.metrics.queueDepth.set({ queue: QUEUES.charges, state }, counts[state] ?? 0);
+    this.metrics.prismaStatements.set(this.prisma.use.statements);
     return this.metrics.registry.metrics();
   }
 }

@@ -105,6 +105,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly prismaStatements = new Gauge({
+    name: 'tollgate_prisma_statements',
+    help: 'Statements the Prisma client sent since start, read when scraped (admin, reports, invoice builds: none from tenants\' traffic or the workers).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
   }

@@ -1,11 +1,13 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Env } from '../config/env';
+import { rawQuery } from '../common/sql/pg-statements';
 import { PgTransaction } from '../common/sql/pg-transaction';
+import type { SqlClient } from '../common/sql/sql-client';
 import type { Prisma } from '../generated/prisma/client';
 
-/** Most connections of the hot-path pool (the Prisma client keeps its own for everything else). */
-const HOT_PATH_CONNECTIONS = 10;
+/** Most connections of this pool (the Prisma client keeps its own for admin, reports and invoices). */
+const MAX_CONNECTIONS = 10;
 
 /**
  * A Postgres that stops answering must not hold a request or a charge (and the tenant rows it
@@ -15,22 +17,33 @@ const HOT_PATH_CONNECTIONS = 10;
 const LIMITS = { connectionTimeoutMillis: 5_000, statement_timeout: 15_000, idle_in_transaction_session_timeout: 15_000 };
 
 /**
- * Plain `pg` for the per-request statements: no Prisma client runtime per request, and each
- * statement prepared once per connection under its name, so Postgres reuses its plan. A statement's
- * text must be the same on every call for a name (its parameters carry everything that varies).
+ * Plain `pg` for every statement of tenants' traffic and of the workers and periodic tasks, so such
+ * a process never starts the Prisma client (its query compiler is WebAssembly, tens of MB once
+ * loaded). Each statement is prepared once per connection under its name, so Postgres reuses its
+ * plan: a statement's text must be the same on every call for a name (its parameters carry
+ * everything that varies). `$queryRaw` / `$executeRaw` answer as the Prisma client's do, so the
+ * repository functions take this pool as they take a transaction.
  */
 @Injectable()
-export class PgPool implements OnApplicationShutdown {
+export class PgPool implements SqlClient, OnApplicationShutdown {
   private readonly pool: Pool;
 
   constructor(env: Env) {
-    this.pool = new Pool({ connectionString: env.DATABASE_URL, max: HOT_PATH_CONNECTIONS, ...LIMITS });
+    this.pool = new Pool({ connectionString: env.DATABASE_URL, max: MAX_CONNECTIONS, ...LIMITS });
     // An idle connection the server closed: the pool drops it and the next query opens another.
     this.pool.on('error', () => undefined);
   }
 
   async rows<T>(name: string, sql: Prisma.Sql): Promise<T[]> {
     return (await this.pool.query({ name, text: sql.text, values: sql.values })).rows as T[];
+  }
+
+  async $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<T> {
+    return (await this.pool.query(rawQuery(query, values))).rows as T;
+  }
+
+  async $executeRaw(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<number> {
+    return (await this.pool.query(rawQuery(query, values))).rowCount ?? 0;
   }
 
   /** Runs `work` in a transaction on one connection: committed when it resolves, rolled back when it throws. */

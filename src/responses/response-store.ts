@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantAuth } from '../auth/auth.guards';
 import type { ResponseRow } from '../metering/outbox-writer';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import type { ContextCache } from '../providers/provider';
-import type { InputItem, OutputItem, Turn } from './input-items';
-import type { ApiUsage, ResponseRecord, ResponseSettings } from './response-object';
-import { selectChain, selectItems, StoredItem } from './responses.repository';
+import type { InputItem, Turn } from './input-items';
+import type { ResponseRecord } from './response-object';
+import { deleteResponseContent, selectChain, selectItems, selectResponse, StoredItem } from './responses.repository';
 
 /** How many earlier turns a conversation may have. */
 const MAX_CHAIN = 1000;
@@ -13,11 +13,11 @@ const MAX_CHAIN = 1000;
 /** Stored responses (tenant-scoped: another tenant's response does not exist). */
 @Injectable()
 export class ResponseStore {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly pg: PgPool) {}
 
   /** The conversation ending at `responseId`, oldest turn first; null when not found for this tenant. */
   async loadChain(tenantId: string, responseId: string): Promise<{ turns: Turn[]; cache: ContextCache | null } | null> {
-    const rows = await selectChain(this.prisma, tenantId, responseId, MAX_CHAIN);
+    const rows = await selectChain(this.pg, tenantId, responseId, MAX_CHAIN);
     if (!rows.length) return null;
     return {
       turns: rows.map((r) => ({ input: r.input, output: r.output })),
@@ -47,23 +47,10 @@ export class ResponseStore {
   }
 
   async find(tenantId: string, id: string): Promise<{ record: ResponseRecord; input: InputItem[] } | null> {
-    const row = await this.prisma.response.findFirst({ where: { id, tenantId, deletedAt: null } });
+    const row = await selectResponse(this.pg, tenantId, id);
     if (!row) return null;
-    return {
-      record: {
-        id: row.id,
-        model: row.model,
-        status: row.status,
-        instructions: row.instructions,
-        output: row.output as unknown as OutputItem[],
-        usage: row.usage as unknown as ApiUsage,
-        settings: row.settings as unknown as ResponseSettings,
-        previousResponseId: row.previousResponseId,
-        createdAt: row.createdAt,
-        completedAt: row.completedAt,
-      },
-      input: row.input as unknown as InputItem[],
-    };
+    const { input, ...record } = row;
+    return { record, input };
   }
 
   /**
@@ -71,16 +58,12 @@ export class ResponseStore {
    * Another tenant's item is simply absent.
    */
   async findItems(tenantId: string, ids: string[]): Promise<Map<string, StoredItem>> {
-    const items = await selectItems(this.prisma, tenantId, ids);
+    const items = await selectItems(this.pg, tenantId, ids);
     return new Map(items.map((item) => [String(item.id), item]));
   }
 
   /** Deletes the content; the usage event (and so the bill) stays. */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const { count } = await this.prisma.response.updateMany({
-      where: { id, tenantId, deletedAt: null },
-      data: { deletedAt: new Date(), input: [], output: [], instructions: null, contextCache: undefined },
-    });
-    return count > 0;
+    return deleteResponseContent(this.pg, tenantId, id, new Date());
   }
 }

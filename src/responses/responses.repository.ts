@@ -1,6 +1,7 @@
 import { SqlClient } from '../common/sql/sql-client';
 import type { ContextCache } from '../providers/provider';
 import type { InputItem, OutputItem } from './input-items';
+import type { ResponseRecord } from './response-object';
 
 /** One turn of a conversation as stored. */
 export interface ChainRow {
@@ -12,6 +13,11 @@ export interface ChainRow {
 
 /** A stored input or output item (it always has a type, and an id when it can be referenced). */
 export type StoredItem = Record<string, unknown> & { type: string };
+
+/** A stored response not deleted, with this turn's input. */
+export interface StoredResponse extends ResponseRecord {
+  input: InputItem[];
+}
 
 interface ItemRow {
   item: StoredItem;
@@ -39,4 +45,21 @@ export async function selectItems(db: SqlClient, tenantId: string, ids: string[]
      WHERE r.tenant_id = ${tenantId}::uuid AND r.deleted_at IS NULL AND item->>'id' = ANY(${ids}::text[])
      ORDER BY item->>'id', r.created_at DESC`;
   return rows.map((r) => r.item);
+}
+
+/** The tenant's response with this id, unless deleted. */
+export async function selectResponse(db: SqlClient, tenantId: string, id: string): Promise<StoredResponse | null> {
+  const [row] = await db.$queryRaw<StoredResponse[]>`
+    SELECT id, model, status::text AS status, instructions, input, output, usage, settings,
+           previous_response_id AS "previousResponseId", created_at AS "createdAt", completed_at AS "completedAt"
+      FROM responses WHERE id = ${id} AND tenant_id = ${tenantId}::uuid AND deleted_at IS NULL`;
+  return row ?? null;
+}
+
+/** Marks the tenant's response deleted at `at` and drops its content (the context cache stays); false when there is none to delete. */
+export async function deleteResponseContent(db: SqlClient, tenantId: string, id: string, at: Date): Promise<boolean> {
+  const count = await db.$executeRaw`
+    UPDATE responses SET deleted_at = ${at}::timestamptz, input = '[]'::jsonb, output = '[]'::jsonb, instructions = NULL
+     WHERE id = ${id} AND tenant_id = ${tenantId}::uuid AND deleted_at IS NULL`;
+  return count > 0;
 }

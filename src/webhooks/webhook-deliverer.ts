@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Env } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { retryDelayMs } from './retry-schedule';
 import { postWebhook, SendResult } from './webhook-sender';
 import { signWebhook } from './webhook-signing';
@@ -25,7 +25,7 @@ export class WebhookDeliverer {
   private readonly logger = new Logger(WebhookDeliverer.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly env: Env,
     private readonly metrics: MetricsService,
   ) {}
@@ -49,18 +49,18 @@ export class WebhookDeliverer {
   }
 
   private claim(deliveryId: string): Promise<ClaimedDelivery | null> {
-    return claimDelivery(this.prisma, deliveryId, this.env.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
+    return claimDelivery(this.pg, deliveryId, this.env.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
   }
 
   /** Not claimed: done, gone (endpoint deleted), or leased by a live attempt elsewhere (retry later). */
   private async skip(deliveryId: string): Promise<DeliveryOutcome> {
-    if ((await deliveryStatus(this.prisma, deliveryId)) === 'pending') throw new WebhookAttemptFailed(`delivery ${deliveryId} is being attempted elsewhere`);
+    if ((await deliveryStatus(this.pg, deliveryId)) === 'pending') throw new WebhookAttemptFailed(`delivery ${deliveryId} is being attempted elsewhere`);
     return 'skipped';
   }
 
   /** Records the attempt; the delivery's new state. */
   private record(deliveryId: string, attempts: number, attemptedAt: Date, sent: SendResult, ok: boolean): Promise<DeliveryStatus | null> {
     const nextAttemptAt = new Date(Date.now() + retryDelayMs(attempts, this.env.WEBHOOK_RETRY_BASE_MS));
-    return recordAttempt(this.prisma, { deliveryId, attemptedAt, sent, ok, maxAttempts: this.env.WEBHOOK_MAX_ATTEMPTS, nextAttemptAt });
+    return recordAttempt(this.pg, { deliveryId, attemptedAt, sent, ok, maxAttempts: this.env.WEBHOOK_MAX_ATTEMPTS, nextAttemptAt });
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PeriodicTask } from '../common/periodic-task';
 import { Env } from '../config/env';
-import { PrismaService } from '../prisma/prisma.service';
+import { PgPool } from '../prisma/pg-pool.service';
 import { overdueDeliveries } from './webhook-deliveries.repository';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
@@ -19,7 +19,7 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly periodic: PeriodicTask;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly dispatcher: WebhookDispatcher,
     private readonly env: Env,
   ) {
@@ -40,7 +40,7 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One pass; returns how many deliveries were queued again. */
   async sweep(overdueMs = this.env.WEBHOOK_SWEEP_EVERY_MS): Promise<number> {
-    const ids = await overdueDeliveries(this.prisma, overdueMs, SWEEP_BATCH);
+    const ids = await overdueDeliveries(this.pg, overdueMs, SWEEP_BATCH);
     if (!ids.length) return 0;
     await this.dispatcher.enqueue(ids);
     this.logger.log(`re-queued ${ids.length} webhook deliveries`);

@@ -1,10 +1,10 @@
-import { toPriceVersion } from '../../src/catalog/catalog.service';
 import { priceVersions } from '../../src/catalog/prices.repository';
 import { newUuid } from '../../src/common/ids';
 import type { SqlClient } from '../../src/common/sql/sql-client';
 import { PgPool } from '../../src/prisma/pg-pool.service';
 import { PrismaService } from '../../src/prisma/prisma.service';
 import { Medium, startMedium } from '../support/medium';
+import { toPriceVersion } from '../support/prisma-rows';
 
 const MODEL = `medium-pg-${Date.now()}`;
 
