@@ -1,4 +1,8 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { priceVersions } from '../../src/catalog/prices.repository';
+import { isUnavailableError } from '../../src/common/db-errors';
+import { loadEnv } from '../../src/config/env';
+import { Prisma } from '../../src/generated/prisma/client';
 import { newUuid } from '../../src/common/ids';
 import type { SqlClient } from '../../src/common/sql/sql-client';
 import { PgPool } from '../../src/prisma/pg-pool.service';
@@ -55,5 +59,34 @@ describe('PgPool (medium)', () => {
       return rows[0].n;
     });
     expect(count).toBe(1);
+  });
+
+  describe('a database that accepts connections and never answers', () => {
+    let silent: Server;
+    let stalled: PgPool;
+    const sockets: Socket[] = [];
+
+    beforeAll(async () => {
+      silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const { port } = silent.address() as AddressInfo;
+      stalled = new PgPool(loadEnv({ ...process.env, DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/none` }));
+    });
+
+    afterAll(async () => {
+      await stalled.onApplicationShutdown().catch(() => undefined);
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => silent.close(r));
+    });
+
+    it.each(['rows', '$queryRaw', 'transaction'] as const)('%s fails as "unavailable" once the connect timeout runs out (a 503, not a 500)', async (how) => {
+      const started = Date.now();
+      const attempt =
+        how === 'rows' ? stalled.rows('pg_pool_stalled', Prisma.sql`SELECT 1`) : how === 'transaction' ? stalled.transaction((tx) => tx.$queryRaw`SELECT 1`) : stalled.$queryRaw`SELECT 1`;
+      const err = await attempt.then(() => null, (e: unknown) => e);
+      expect(err).not.toBeNull();
+      expect(isUnavailableError(err)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }, 20_000);
   });
 });
