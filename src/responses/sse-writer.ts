@@ -1,10 +1,22 @@
 import type { ServerResponse } from 'node:http';
 import type { StreamFrame } from './stream-events';
 
-/** Writes server-sent events to a raw Node response, with back-pressure and keep-alives. */
+const DONE = Promise.resolve();
+/** Gathered bytes past this go out at once (a producer that never yields still meets back-pressure). */
+const FLUSH_AT = 64 * 1024;
+
+/**
+ * Writes server-sent events to a raw Node response, with back-pressure and keep-alives. The
+ * events of one turn of the event loop (all those an upstream chunk carried) go out in one socket
+ * write, not one each.
+ */
 export class SseWriter {
   private timer: NodeJS.Timeout | null = null;
   private lastWrite = 0;
+  private pending = '';
+  private flushScheduled = false;
+  /** Set while the socket's buffer is full: writers wait on it. */
+  private drained: Promise<void> | null = null;
 
   constructor(
     private readonly res: ServerResponse,
@@ -62,19 +74,36 @@ export class SseWriter {
   end() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.flush();
     if (!this.res.writableEnded) this.res.end();
   }
 
   private write(chunk: string): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed) return DONE;
     this.lastWrite = Date.now();
-    if (this.res.write(chunk)) return Promise.resolve();
-    return new Promise((resolve) => {
+    this.pending += chunk;
+    if (this.pending.length >= FLUSH_AT) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+    return this.drained ?? DONE;
+  }
+
+  private flush() {
+    const chunk = this.pending;
+    this.pending = '';
+    if (!chunk || this.closed || this.res.write(chunk) || this.drained) return;
+    this.drained = new Promise((resolve) => {
       const stalled = setTimeout(() => this.res.destroy(), this.writeTimeoutMs);
       const done = () => {
         clearTimeout(stalled);
         this.res.off('drain', done);
         this.res.off('close', done);
+        this.drained = null;
         resolve();
       };
       this.res.once('drain', done);
