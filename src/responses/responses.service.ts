@@ -14,7 +14,6 @@ import { MetricsService } from '../metrics/metrics.service';
 import { toApiError } from '../common/openai-error.filter';
 import type { ContextCache, GenerateRequest, GenerateResult, Provider, StreamEvent, ThinkingType, Usage } from '../providers/provider';
 import { countTexts } from '../providers/token-counting';
-import { countTokens } from '../providers/tokenizer';
 import { ProvidersService } from '../providers/providers.service';
 import { RateLimiterService } from '../ratelimit/rate-limiter.service';
 import { CreateResponseDto } from './dto/create-response.dto';
@@ -22,6 +21,7 @@ import { ListInputItemsQuery } from './dto/list-input-items.dto';
 import { buildPrompt, InputItem, normalizeInput, OutputItem, toItemResource, Turn } from './input-items';
 import { ApiUsage, ResponseRecord, ResponseSettings, toApiUsage, toResponseObject } from './response-object';
 import { ResponseStore } from './response-store';
+import { OutputLimit } from './output-limit';
 import { relayedDelta, ResponseStreamBuilder, StreamFrame } from './stream-events';
 import { passThroughOf, resolveItemReferences, textFormatOf, toolChoiceOf, toolsOf } from './tool-fields';
 
@@ -388,24 +388,6 @@ function receipted(p: PreparedResponse, record: ResponseRecord, usage: Usage): B
 
 /** What a request has certainly used before its answer: its prompt. */
 const promptOnlyUsage = (bounds: UsageBounds): Usage => ({ inputTokens: bounds.inputTokens, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0 });
-
-/**
- * Watches a stream's output against its bound. Counting every delta on its own overestimates a
- * little (tokens can merge across deltas), so the exact count of the whole output is taken only
- * when that estimate passes the bound.
- */
-class OutputLimit {
-  private estimate = 0;
-
-  constructor(private readonly bound: number) {}
-
-  exceededBy(delta: string, produced: { reasoningText: string; text: string; callText: string }): boolean {
-    this.estimate += countTokens(delta);
-    if (this.estimate <= this.bound) return false;
-    this.estimate = countTokens(produced.reasoningText) + countTokens(produced.text) + countTokens(produced.callText);
-    return this.estimate > this.bound;
-  }
-}
 
 /** A stream's usage when the provider cannot say: the prompt bound, and the texts counted. */
 async function partialUsageByTokenizer(inputTokens: number, reasoning: string, text: string, call: string): Promise<Usage> {
