@@ -53,7 +53,9 @@ const resultsDir = path.join(ROOT, 'bench', 'results');
 const profileDir = path.join(resultsDir, `profile-${stamp}`);
 const dbName = `tollgate_bench_gw_${stamp}`;
 const prefix = `tollgate-bench-gw-${stamp}`;
+/** Each Tollgate target gets a fresh database (`${dbName}_<n>`): no target runs on rows an earlier one left. */
 let databaseUrl = '';
+const databases = new Set<string>();
 const running: Proc[] = [];
 const rss = new RssSampler();
 
@@ -68,8 +70,17 @@ async function redisPid(): Promise<number[]> {
   }
 }
 
-async function postgresBackends(db: Client): Promise<number[]> {
-  return (await db.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName])).rows.map((r) => r.pid as number);
+async function postgresBackends(db: Client, name: string): Promise<number[]> {
+  return (await db.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((r) => r.pid as number);
+}
+
+async function freshDatabase(name: string): Promise<Client> {
+  databaseUrl = createDatabase(name);
+  databases.add(databaseUrl);
+  const db = new Client({ connectionString: databaseUrl });
+  db.on('error', (err) => log(`bench database connection: ${err.message}`));
+  await db.connect();
+  return db;
 }
 
 interface Started {
@@ -119,11 +130,7 @@ async function startTollgate(split: boolean, upstreamUrl: string, providersFile:
 }
 
 async function main() {
-  log(`database ${dbName}; ${SECONDS}s windows, ${RATE} req/s, ${CONNECTIONS} connections; targets ${TARGETS.join(',')}; payloads ${PAYLOAD_NAMES.join(',')}`);
-  databaseUrl = createDatabase(dbName);
-  const db = new Client({ connectionString: databaseUrl });
-  db.on('error', (err) => log(`bench database connection: ${err.message}`));
-  await db.connect();
+  log(`databases ${dbName}_<n>; ${SECONDS}s windows, ${RATE} req/s, ${CONNECTIONS} connections; targets ${TARGETS.join(',')}; payloads ${PAYLOAD_NAMES.join(',')}`);
   const payloads = PAYLOADS.filter((p) => PAYLOAD_NAMES.includes(p.name));
 
   const upstream = spawnProc('upstream', ['-r', './bench/register.js', 'bench/fast-upstream.ts'], {});
@@ -139,6 +146,9 @@ async function main() {
     if (!LABELS[name]) throw new Error(`unknown BENCH_TARGETS entry ${name}`);
     log(`target ${name}`);
     let started: Started;
+    const tollgate = name.startsWith('tollgate') || BASELINES.has(name);
+    const targetDb = `${dbName}_${i}`;
+    const db = tollgate ? await freshDatabase(targetDb) : null;
     if (name === 'direct') started = { url: `${upstreamUrl}/responses`, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-upstream-bench' }, procs: [] };
     else if (name === 'portkey') {
       const port = 3950 + i;
@@ -153,7 +163,6 @@ async function main() {
     } else if (BASELINES.has(name)) started = await startTollgate(false, upstreamUrl, providersFile, 3950 + i, BASELINES.get(name)!); else started = await startTollgate(name === 'tollgate-split', upstreamUrl, providersFile, 3950 + i);
     for (const p of started.procs) rss.watch(`${name}:${p.name}`, p.child.pid!);
 
-    const tollgate = name.startsWith('tollgate') || BASELINES.has(name);
     let pgPids: number[] = [];
     const groups: ProcessGroups = {
       ...Object.fromEntries(started.procs.map((p) => [p.name, () => [p.child.pid!]])),
@@ -162,12 +171,12 @@ async function main() {
       'load generator': () => [process.pid],
     };
     const measure = async <T extends { ok: number }>(run: () => Promise<T>) => {
-      pgPids = await postgresBackends(db);
-      const trips = tollgate ? await countRoundTrips(redis, db, dbName) : null;
+      pgPids = db ? await postgresBackends(db, targetDb) : [];
+      const trips = db ? await countRoundTrips(redis, db, targetDb) : null;
       const stop = cpuWindow(groups);
       const r = await run();
       const used = stop();
-      pgPids = [...new Set([...pgPids, ...(await postgresBackends(db))])];
+      if (db) pgPids = [...new Set([...pgPids, ...(await postgresBackends(db, targetDb))])];
       const per1k = Object.fromEntries(Object.entries(used).map(([g, s]) => [g, r.ok ? round((s * 1000) / r.ok, 3) : NaN]));
       return { r, per1k, trips: trips ? await trips(r.ok) : undefined };
     };
@@ -188,12 +197,16 @@ async function main() {
       result.payloads[p.name] = { closed: closed.r, open: open.r, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k }, peak_rss_mb: peakRss, round_trips: roundTrips };
       log(`  ${p.name}: max ${closed.r.rps} req/s; at ${RATE} req/s p50 ${open.r.p50_ms} ms p99 ${open.r.p99_ms} ms; not 200: ${open.r.not_ok + closed.r.not_ok}${open.r.first_failure ? ` (${open.r.first_failure.slice(0, 120)})` : ''}`);
     }
-    if (tollgate) result.metering = await chargedOnce(db, started.tenantId!, answered, cutOff);
+    if (db) result.metering = await chargedOnce(db, started.tenantId!, answered, cutOff);
     for (const p of started.procs) await stopProc(p);
     for (const p of started.procs) result.memory[p.name] = { peak_rss_mb: round(rss.peakMb.get(`${name}:${p.name}`) ?? 0, 0), heap: peakHeap(p) };
+    if (db) {
+      await db.end();
+      await dropDatabase(databaseUrl);
+      databases.delete(databaseUrl);
+    }
     results.push(result);
   }
-  await db.end();
   redis.disconnect();
 
   const tables = throughputTables(results, payloads, RATE, CONNECTIONS);
@@ -227,6 +240,6 @@ async function main() {
 runBench(main, async () => {
   rss.stop();
   await Promise.all(running.map((p) => stopProc(p, 5000)));
-  if (databaseUrl) await dropDatabase(databaseUrl).catch((e) => log(`drop ${dbName}: ${e.message}`));
+  for (const url of databases) await dropDatabase(url).catch((e) => log(`drop ${url}: ${e.message}`));
   await deleteRedisKeys(prefix);
 });
