@@ -27,6 +27,7 @@ import { countRoundTrips } from './gateway/round-trips';
 const SMOKE = !!process.env.BENCH_SMOKE;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
 const RATE = Number(process.env.BENCH_RATE ?? (SMOKE ? 100 : 500));
+const RAMP_SECONDS = Number(process.env.BENCH_RAMP_SECONDS ?? (SMOKE ? 1 : 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** Other checkouts, built, each benched beside this one (ROLE=all) as target "base:<folder name>": before/after in one run. */
 const BASELINES = new Map(
@@ -40,7 +41,7 @@ const PAYLOAD_NAMES = (process.env.BENCH_PAYLOADS ?? PAYLOADS.map((p) => p.name)
 const PROFILE = !!process.env.BENCH_PROFILE;
 /** Which windows run per payload: "steady" (open loop at RATE), "max" (closed loop); both unless told. */
 const WINDOWS = new Set((process.env.BENCH_WINDOWS ?? 'steady,max').split(',').map((s) => s.trim()));
-const NO_OPEN_LOOP: OpenLoopResult = { requests: 0, ok: 0, not_ok: 0, first_failure: null, achieved_rps: 0, p50_ms: null, p99_ms: null, ttfb_p50_ms: null, ttfb_p99_ms: null };
+const NO_OPEN_LOOP: OpenLoopResult = { requests: 0, ok: 0, not_ok: 0, first_failure: null, achieved_rps: 0, p50_ms: null, p99_ms: null, ttfb_p50_ms: null, ttfb_p99_ms: null, by_second: [] };
 const NO_CLOSED_LOOP: ClosedLoopResult = { requests: 0, ok: 0, not_ok: 0, rps: 0, p50_ms: NaN, p99_ms: NaN, statuses: {} };
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const MODEL = 'bench-up';
@@ -187,15 +188,19 @@ async function main() {
     for (const p of payloads) {
       const target: Target = { url: started.url, headers: started.headers, body: p.body(MODEL) };
       const warm = await closedLoop(target, 10, SMOKE ? 1 : 2);
+      // The steady window measures the steady state: its own ramp (connections opening, the first
+      // burst of a new rate) runs first, unmeasured, at the same rate.
+      const ramp = WINDOWS.has('steady') && RAMP_SECONDS > 0 ? await openLoop(target, RATE, RAMP_SECONDS) : null;
+      if (ramp) log(`  ${p.name}: ramp at ${RATE} req/s p99 by second ${ramp.by_second.map((s) => s.p99_ms).join(' ')}`);
       rss.resetWindow();
       const open = WINDOWS.has('steady') ? await measure(() => openLoop(target, RATE, SECONDS)) : { r: NO_OPEN_LOOP, per1k: {}, trips: undefined };
       const closed = WINDOWS.has('max') ? await measure(() => closedLoop(target, CONNECTIONS, SECONDS)) : { r: NO_CLOSED_LOOP, per1k: {}, trips: undefined };
-      answered += warm.ok + open.r.ok + closed.r.ok;
+      answered += warm.ok + (ramp?.ok ?? 0) + open.r.ok + closed.r.ok;
       cutOff += 10 + CONNECTIONS; // requests in flight when a closed-loop window ends are cut off
       const peakRss = Object.fromEntries(started.procs.map((proc) => [proc.name, round(rss.windowPeakMb.get(`${name}:${proc.name}`) ?? 0, 0)]));
       const roundTrips = open.trips || closed.trips ? { open: open.trips, closed: closed.trips } : undefined;
-      result.payloads[p.name] = { closed: closed.r, open: open.r, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k }, peak_rss_mb: peakRss, round_trips: roundTrips };
-      log(`  ${p.name}: max ${closed.r.rps} req/s; at ${RATE} req/s p50 ${open.r.p50_ms} ms p99 ${open.r.p99_ms} ms; not 200: ${open.r.not_ok + closed.r.not_ok}${open.r.first_failure ? ` (${open.r.first_failure.slice(0, 120)})` : ''}`);
+      result.payloads[p.name] = { closed: closed.r, open: open.r, ramp, cpu_s_per_1k: { closed: closed.per1k, open: open.per1k }, peak_rss_mb: peakRss, round_trips: roundTrips };
+      log(`  ${p.name}: max ${closed.r.rps} req/s; at ${RATE} req/s p50 ${open.r.p50_ms} ms p99 ${open.r.p99_ms} ms (p99 by second: ${open.r.by_second.map((s) => s.p99_ms).join(" ")}); not 200: ${open.r.not_ok + closed.r.not_ok}${open.r.first_failure ? ` (${open.r.first_failure.slice(0, 120)})` : ''}`);
     }
     if (db) result.metering = await chargedOnce(db, started.tenantId!, answered, cutOff);
     for (const p of started.procs) await stopProc(p);

@@ -57,6 +57,8 @@ export interface OpenLoopResult {
   /** Time to the first body byte (what a streaming client sees first). */
   ttfb_p50_ms: number | null;
   ttfb_p99_ms: number | null;
+  /** p50 and p99 of the requests due in each second of the window: where the tail sits in time. */
+  by_second: { p50_ms: number | null; p99_ms: number | null }[];
 }
 
 const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN);
@@ -71,6 +73,7 @@ export async function openLoop(target: Target, rate: number, seconds: number): P
   const pool = new Pool(url.origin, { connections: 512, pipelining: 1, keepAliveTimeout: 30_000 });
   const total = Math.round(rate * seconds);
   const totals: number[] = [];
+  const seconds_: number[][] = Array.from({ length: Math.ceil(seconds) }, () => []);
   const firsts: number[] = [];
   let ok = 0;
   let failure: string | null = null;
@@ -91,6 +94,7 @@ export async function openLoop(target: Target, rate: number, seconds: number): P
       if (res.statusCode === 200) {
         ok++;
         totals.push(end - due);
+        seconds_[Math.min(seconds_.length - 1, Math.floor((due - start) / 1000))].push(end - due);
         firsts.push((first || end) - due);
       } else failure ??= `${res.statusCode} ${text.slice(0, 200)}`;
     } catch (err) {
@@ -118,5 +122,9 @@ export async function openLoop(target: Target, rate: number, seconds: number): P
     p99_ms: round(quantile(totals, 0.99)),
     ttfb_p50_ms: round(quantile(firsts, 0.5)),
     ttfb_p99_ms: round(quantile(firsts, 0.99)),
+    by_second: seconds_.map((s) => {
+      s.sort((a, b) => a - b);
+      return { p50_ms: round(quantile(s, 0.5)), p99_ms: round(quantile(s, 0.99)) };
+    }),
   };
 }

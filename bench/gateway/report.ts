@@ -7,6 +7,8 @@ import type { RoundTrips } from './round-trips';
 export interface WindowResult {
   closed: ClosedLoopResult;
   open: OpenLoopResult;
+  /** The unmeasured first seconds at the steady rate, kept to show what a new rate's ramp costs. */
+  ramp: OpenLoopResult | null;
   /** CPU seconds per 1,000 answered requests, by process group, in each window. */
   cpu_s_per_1k: { closed: Record<string, number>; open: Record<string, number> };
   /** Peak RSS of each of the target's processes during this payload's windows. */
