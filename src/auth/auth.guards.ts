@@ -4,10 +4,9 @@ import type { BudgetPeriod } from '../billing/budget-period';
 import { formatAmount } from '../billing/money';
 import { DomainError, ErrorCode, invalidApiKey } from '../common/errors';
 import { Env } from '../config/env';
-import { PgPool } from '../prisma/pg-pool.service';
 import { bearerToken, hashApiKey, secretsEqual } from './api-key';
-import { keyByHash } from './auth.repository';
 import { KeyCacheService } from './key-cache.service';
+import { KeyLookups } from './key-lookups';
 
 /** Who is calling a /v1 endpoint, and the key's rate limits, budget, expiry and allowed models. */
 export interface TenantAuth {
@@ -24,13 +23,14 @@ export interface TenantAuth {
 type AuthedRequest = FastifyRequest & { auth?: TenantAuth };
 
 /**
- * Bearer API key -> tenant, by the key's SHA-256 (unique index), through the in-process key cache;
+ * Bearer API key -> tenant, by the key's SHA-256 (unique index), through the in-process key cache
+ * (misses looked up through KeyLookups: bounded, one lookup per key);
  * revocation and suspension empty the cache everywhere, so a revoked key fails from the next request.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly pg: PgPool,
+    private readonly lookups: KeyLookups,
     private readonly cache: KeyCacheService,
   ) {}
 
@@ -50,7 +50,7 @@ export class ApiKeyGuard implements CanActivate {
       return true;
     }
     const generation = this.cache.generation;
-    const key = await keyByHash(this.pg, hash);
+    const key = await this.lookups.byHash(hash, generation);
     if (!key || key.revokedAt || key.tenantStatus !== 'active') {
       throw invalidApiKey(`Incorrect API key provided: ${redact(token)}.`);
     }
