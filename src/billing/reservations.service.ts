@@ -42,6 +42,9 @@ export const budgetExceeded = (period: BudgetPeriod, now: Date) => {
 
 type HoldOutcome = 'held' | 'budget' | 'balance';
 
+/** Most admissions held in one statement. */
+const MAX_GROUP = 256;
+
 /**
  * One admitted request: the most it can cost, held against the tenant's balance, and the pending
  * usage event that stands for it from admission on (price version fixed, bounds recorded, leased
@@ -80,6 +83,10 @@ interface PendingAdmission {
 export class ReservationsService {
   private readonly logger = new Logger(ReservationsService.name);
   private readonly batch = new TickBatch<PendingAdmission>((batch) => this.flush(batch));
+  /** Admissions not yet in a statement, by tenant. */
+  private readonly waitingByTenant = new Map<string, PendingAdmission[]>();
+  /** Tenants with an admission statement in flight. */
+  private readonly running = new Set<string>();
 
   constructor(
     private readonly pg: PgPool,
@@ -91,8 +98,8 @@ export class ReservationsService {
 
   /**
    * Resolves once the request is admitted, or throws 429 insufficient_quota. Admissions asked for
-   * in the same moment are grouped per tenant and held in one statement when the balance covers
-   * them all; when it does not, they are decided one by one, in order, so the outcome is the same
+   * in the same moment, or while the tenant's previous statement runs, are grouped per tenant and
+   * held in one statement when the balance covers them all; when it does not, they are decided one by one, in order, so the outcome is the same
    * as if each had come alone.
    */
   admit(admission: Admission): Promise<void> {
@@ -102,13 +109,29 @@ export class ReservationsService {
   }
 
   private flush(batch: PendingAdmission[]) {
-    const byTenant = new Map<string, PendingAdmission[]>();
     for (const p of batch) {
-      const group = byTenant.get(p.admission.tenantId);
-      if (group) group.push(p);
-      else byTenant.set(p.admission.tenantId, [p]);
+      const waiting = this.waitingByTenant.get(p.admission.tenantId);
+      if (waiting) waiting.push(p);
+      else this.waitingByTenant.set(p.admission.tenantId, [p]);
     }
-    for (const [tenantId, group] of byTenant) void this.admitGroup(tenantId, group);
+    for (const tenantId of this.waitingByTenant.keys()) if (!this.running.has(tenantId)) this.runNext(tenantId);
+  }
+
+  /**
+   * One admission statement per tenant in flight: each holder keeps the tenant's row locked until
+   * it commits, so a second statement would only wait on that lock (with a connection taken).
+   * What arrives meanwhile waits here and goes in the next statement, together.
+   */
+  private runNext(tenantId: string) {
+    const waiting = this.waitingByTenant.get(tenantId);
+    if (!waiting?.length) {
+      this.waitingByTenant.delete(tenantId);
+      this.running.delete(tenantId);
+      return;
+    }
+    const group = waiting.splice(0, MAX_GROUP);
+    this.running.add(tenantId);
+    void this.admitGroup(tenantId, group).finally(() => this.runNext(tenantId));
   }
 
   private async admitGroup(tenantId: string, group: PendingAdmission[]) {
