@@ -70,8 +70,8 @@ const MUTATIONS = [
     file: 'src/billing/charge-plan.ts',
     patches: [
       [
-        'later[i] = formatAmount(sum);\n    sum = sum.add(charges[i].charge.total);',
-        'sum = sum.add(charges[i].charge.total);\n    later[i] = formatAmount(sum);',
+        'charges[i].balanceAfter = formatAmount(after);\n    after = after.add(charges[i].charge.total);',
+        'after = after.add(charges[i].charge.total);\n    charges[i].balanceAfter = formatAmount(after);',
       ],
     ],
     tests: [MEDIUM_CHARGING, METERING],

@@ -1,5 +1,5 @@
 import type { PriceVersion } from '../catalog/catalog.service';
-import { laterTotals, priceFor, PendingEvent, planCharges, priceInForce } from './charge-plan';
+import { assignBalancesAfter, priceFor, PendingEvent, planCharges, priceInForce } from './charge-plan';
 
 const v = (id: string, model: string, from: string, input: string, output: string, cachedInput = '0', tenantId: string | null = null): PriceVersion => ({
   id,
@@ -107,22 +107,19 @@ describe('priceFor', () => {
   });
 });
 
-describe('laterTotals', () => {
-  it("is what the later charges add up to, so each entry's balance after walks back from the final balance", () => {
+describe('assignBalancesAfter', () => {
+  it('walks back from the final balance', () => {
     const { planned } = planCharges(
       [event('a', 't', '2026-02-01T00:00:00Z'), event('b', 't', '2026-02-01T00:00:00Z', { inputTokens: 250_000 }), event('c', 't', '2026-02-01T00:00:00Z')],
       versions,
     );
-    expect(planned.map((p) => p.charge.total)).toEqual(['1', '0.25', '1']);
-    expect(laterTotals(planned)).toEqual(['1.25', '1', '0']);
+    assignBalancesAfter(planned, '7.75');
+    expect(planned.map((p) => p.balanceAfter)).toEqual(['9', '8.75', '7.75']);
   });
 
-  it('is exact to the last digit, however small', () => {
-    const { planned } = planCharges([event('a', 't', '2026-02-01T00:00:00Z', { inputTokens: 1 }), event('b', 't', '2026-02-01T00:00:00Z', { inputTokens: 1 })], versions);
-    expect(laterTotals(planned)).toEqual([planned[1].charge.total, '0']);
-  });
-
-  it('is empty for no charges', () => {
-    expect(laterTotals([])).toEqual([]);
+  it('goes negative exactly', () => {
+    const { planned } = planCharges([event('a', 't', '2026-02-01T00:00:00Z', { inputTokens: 1 })], versions);
+    assignBalancesAfter(planned, '-0.000001');
+    expect(planned[0].balanceAfter).toBe('-0.000001');
   });
 });

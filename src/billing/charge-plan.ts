@@ -23,6 +23,8 @@ export interface PlannedCharge {
   event: PendingEvent;
   price: PriceVersion;
   charge: ChargeBreakdown;
+  /** The tenant's balance right after this entry; filled by assignBalancesAfter. */
+  balanceAfter?: string;
 }
 
 /** The model-wide version in force at `at`: latest effectiveFrom <= at. `versions` may be in any order. */
@@ -65,15 +67,13 @@ export function planCharges(events: PendingEvent[], versions: PriceVersion[]) {
 }
 
 /**
- * For each of one tenant's charges (in ledger order), the sum of the charges after it: the entry's
- * balance after it is the tenant's balance after all of them plus this (the last one's is 0).
+ * Given a tenant's balance after all of `charges` (in ledger order), fills each entry's balance
+ * right after it: the last one's is `finalBalance`, each earlier one's adds back the later charges.
  */
-export function laterTotals(charges: PlannedCharge[]): string[] {
-  const later: string[] = new Array<string>(charges.length);
-  let sum = new Decimal(0);
+export function assignBalancesAfter(charges: PlannedCharge[], finalBalance: string): void {
+  let after = new Decimal(finalBalance);
   for (let i = charges.length - 1; i >= 0; i--) {
-    later[i] = formatAmount(sum);
-    sum = sum.add(charges[i].charge.total);
+    charges[i].balanceAfter = formatAmount(after);
+    after = after.add(charges[i].charge.total);
   }
-  return later;
 }

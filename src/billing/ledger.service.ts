@@ -7,8 +7,8 @@ import type { UnsafeSqlClient } from '../common/sql/sql-client';
 import { PrismaService } from '../prisma/prisma.service';
 import { requireTenant } from '../prisma/require-tenant';
 import { isUuid } from '../common/ids';
-import { laterTotals, PlannedCharge } from './charge-plan';
-import { addToBalance, ChargeEntry, chargeTenants } from './ledger.repository';
+import { assignBalancesAfter, PlannedCharge } from './charge-plan';
+import { addToBalance, insertCharges, takeCharges } from './ledger.repository';
 import { addAmounts, compareAmounts, isAmount, negate } from './money';
 import { LowBalanceFact, SpendAlerts } from './spend-alerts';
 
@@ -113,9 +113,10 @@ export class LedgerService {
 
   /**
    * Writes planned charges inside the charge's transaction: each tenant's balance goes down by its
-   * total (and its reserved by what `released` gave back), and the ledger entries go in with the
-   * balance after each, all in one statement that locks the tenant rows in id order. The tenant
-   * rows are taken last, so they stay locked only for this statement and the commit.
+   * total (and its reserved by what `released` gave back) in one update, in tenant order so two
+   * workers never wait on each other in a cycle, and the ledger entries, with the balance after
+   * each, go in with one statement. The tenant rows are taken last, so they stay locked only for
+   * this and the commit.
    */
   async appendCharges(tx: UnsafeSqlClient, planned: PlannedCharge[], totals: Map<string, string>, released: Map<string, string>): Promise<void> {
     const byTenant = new Map<string, PlannedCharge[]>();
@@ -124,20 +125,11 @@ export class LedgerService {
       if (group) group.push(p);
       else byTenant.set(p.event.tenantId, [p]);
     }
-    const tenantIds = [...byTenant.keys()].sort();
-    const entries: ChargeEntry[] = [];
-    for (const tenantId of tenantIds) {
-      const group = byTenant.get(tenantId)!;
-      laterTotals(group).forEach((laterTotal, i) => entries.push({ planned: group[i], laterTotal }));
-    }
-    const rows = await chargeTenants(
-      tx,
-      tenantIds.map((tenantId) => ({ tenantId, total: totals.get(tenantId)!, released: released.get(tenantId) ?? '0' })),
-      entries,
-    );
     const lowBalance: LowBalanceFact[] = [];
-    for (const { tenantId, balance, reserved, creditLimit, threshold } of rows) {
+    for (const tenantId of [...byTenant.keys()].sort()) {
       const total = totals.get(tenantId)!;
+      const { balance, reserved, creditLimit, threshold } = await takeCharges(tx, tenantId, total, released.get(tenantId) ?? '0');
+      assignBalancesAfter(byTenant.get(tenantId)!, balance);
       // Only charges move the settled available balance (holds of requests in flight left out):
       // an admission lowers what GET /v1/balance calls available, and its charge gives part back.
       const settled = addAmounts(balance, creditLimit);
@@ -153,6 +145,7 @@ export class LedgerService {
       }
     }
     if (lowBalance.length) await this.alerts.lowBalance(tx, lowBalance);
+    await insertCharges(tx, planned);
   }
 
   /** The tenant's current balance as a decimal string; 404 when the tenant is unknown. */
