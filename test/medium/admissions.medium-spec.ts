@@ -65,35 +65,33 @@ describe('admissions while the tenant row is locked (medium)', () => {
 
   const reserved = async (t: MediumTenant) => (await m.db.query('SELECT trim_scale(reserved)::text AS r FROM tenants WHERE id = $1', [t.tenantId])).rows[0].r as string;
 
-  it('admissions of later turns wait for the running statement and go together in the next one', async () => {
-    const t = await m.tenant('100');
+  /**
+   * One admission of `first` while `t`'s row is locked, then five of `later`, each in a turn of its
+   * own, while the first statement waits; then the lock goes. The six outcomes, in order.
+   */
+  async function admitWhileLocked(t: MediumTenant, first: string, later: string): Promise<string[]> {
     const unlock = await lockTenant(t);
-    const first = admit(t, '1');
+    const outcomes = [admit(t, first)];
     await waitForBlockedHold();
-    const later: Promise<string>[] = [];
     for (let i = 0; i < 5; i++) {
-      later.push(admit(t, '2'));
+      outcomes.push(admit(t, later));
       await nextTick();
     }
     await unlock();
-    expect(await Promise.all([first, ...later])).toEqual(['held', 'held', 'held', 'held', 'held', 'held']);
+    return Promise.all(outcomes);
+  }
+
+  it('admissions of later turns wait for the running statement and go together in the next one', async () => {
+    const t = await m.tenant('100');
+    expect(await admitWhileLocked(t, '1', '2')).toEqual(['held', 'held', 'held', 'held', 'held', 'held']);
     expect(holdStatements).toBe(2);
     expect(await reserved(t)).toBe('11');
   });
 
   it('at the edge of the balance, those that waited together are decided one by one, in order', async () => {
     const t = await m.tenant('1');
-    const unlock = await lockTenant(t);
-    const first = admit(t, '0.3');
-    await waitForBlockedHold();
-    const later: Promise<string>[] = [];
-    for (let i = 0; i < 5; i++) {
-      later.push(admit(t, '0.3'));
-      await nextTick();
-    }
-    await unlock();
     const refused = ErrorCode.InsufficientQuota;
-    expect(await Promise.all([first, ...later])).toEqual(['held', 'held', 'held', refused, refused, refused]);
+    expect(await admitWhileLocked(t, '0.3', '0.3')).toEqual(['held', 'held', 'held', refused, refused, refused]);
     expect(await reserved(t)).toBe('0.9');
   });
 

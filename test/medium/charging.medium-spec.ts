@@ -90,6 +90,51 @@ describe('reservations and charging (medium)', () => {
     await expectMoneyInvariants(m.db, [t.tenantId], 2_000);
   });
 
+  it("charges three tenants' interleaved events in one call, each tenant's balance_after on its own running sum", async () => {
+    const tenants = [await m.tenant('1'), await m.tenant('2'), await m.tenant('3')];
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await insertEvent(m.db, tenants[i % 3], MODEL, { input: 1000 * (i + 1), output: 0 }, { requestedAt: '2025-01-01T00:00:00Z' }));
+    await expect(charger.chargeEvents(ids)).resolves.toMatchObject({ charged: expect.arrayContaining(ids) });
+    // Event i costs (i + 1) * 1000 * 0.25 / 1e6 = (i + 1) * 250 millionths; tenant k (opening k + 1) has events k and k + 3.
+    const numeric = (millionths: number) => `${Math.floor(millionths / 1e6)}.${String(millionths % 1e6).padStart(6, '0')}000000000000`;
+    for (const [k, t] of tenants.entries()) {
+      const opening = (k + 1) * 1e6;
+      // Within a tenant the entries go in event id order, each balance_after the balance right after it.
+      const mine = [k, k + 3].map((i) => ({ id: ids[i], cost: (i + 1) * 250 })).sort((x, y) => (x.id < y.id ? -1 : 1));
+      const afterByEvent = new Map((await charges(t.tenantId)).map((c) => [c.usage_event_id, c.balance_after]));
+      expect(afterByEvent.get(mine[0].id)).toBe(numeric(opening - mine[0].cost));
+      expect(afterByEvent.get(mine[1].id)).toBe(numeric(opening - mine[0].cost - mine[1].cost));
+      expect((await tenantRow(t.tenantId)).balance).toBe(numeric(opening - mine[0].cost - mine[1].cost));
+    }
+    await expectMoneyInvariants(
+      m.db,
+      tenants.map((t) => t.tenantId),
+      2_000,
+    );
+  });
+
+  it('two batches over the same tenants in opposite orders both commit (no deadlock)', async () => {
+    const [a, b] = [await m.tenant('1'), await m.tenant('1')];
+    const forward: string[] = [];
+    const backward: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      forward.push(await insertEvent(m.db, i % 2 ? b : a, MODEL, { input: 100, output: 0 }, { requestedAt: '2025-01-01T00:00:00Z' }));
+      backward.push(await insertEvent(m.db, i % 2 ? a : b, MODEL, { input: 100, output: 0 }, { requestedAt: '2025-01-01T00:00:00Z' }));
+    }
+    for (let round = 0; round < 5; round++) {
+      const more = async (t: MediumTenant) => insertEvent(m.db, t, MODEL, { input: 100, output: 0 }, { requestedAt: '2025-01-01T00:00:00Z' });
+      forward.push(await more(a), await more(b));
+      backward.push(await more(b), await more(a));
+    }
+    const [f, r] = await Promise.all([charger.chargeEvents(forward), charger.chargeEvents(backward.reverse())]);
+    expect(f.charged).toHaveLength(forward.length);
+    expect(r.charged).toHaveLength(backward.length);
+    // 14 events each at 100 * 0.25 / 1e6 = 0.000025.
+    expect((await tenantRow(a.tenantId)).balance).toBe('0.999650000000000000');
+    expect((await tenantRow(b.tenantId)).balance).toBe('0.999650000000000000');
+    await expectMoneyInvariants(m.db, [a.tenantId, b.tenantId], 2_000);
+  });
+
   it('charges an event once: a repeat, and concurrent charging of the same events, are no-ops', async () => {
     const t = await m.tenant('1');
     const ids = [];
