@@ -99,8 +99,8 @@ export class ReservationsService {
   /**
    * Resolves once the request is admitted, or throws 429 insufficient_quota. Admissions asked for
    * in the same moment, or while the tenant's previous statement runs, are grouped per tenant and
-   * held in one statement when the balance covers them all; when it does not, they are decided one by one, in order, so the outcome is the same
-   * as if each had come alone.
+   * held in one statement when the balance covers them all; when it does not, they are decided
+   * one by one, in order, so the outcome is the same as if each had come alone.
    */
   admit(admission: Admission): Promise<void> {
     return new Promise((resolve, reject) => {
