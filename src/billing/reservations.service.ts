@@ -83,10 +83,8 @@ interface PendingAdmission {
 export class ReservationsService {
   private readonly logger = new Logger(ReservationsService.name);
   private readonly batch = new TickBatch<PendingAdmission>((batch) => this.flush(batch));
-  /** Admissions not yet in a statement, by tenant. */
-  private readonly waitingByTenant = new Map<string, PendingAdmission[]>();
-  /** Tenants with an admission statement in flight. */
-  private readonly running = new Set<string>();
+  /** Tenants with an admission statement in flight, each with the admissions waiting for the next one. */
+  private readonly queued = new Map<string, PendingAdmission[]>();
 
   constructor(
     private readonly pg: PgPool,
@@ -109,28 +107,34 @@ export class ReservationsService {
   }
 
   private flush(batch: PendingAdmission[]) {
+    const byTenant = new Map<string, PendingAdmission[]>();
     for (const p of batch) {
-      const waiting = this.waitingByTenant.get(p.admission.tenantId);
-      if (waiting) waiting.push(p);
-      else this.waitingByTenant.set(p.admission.tenantId, [p]);
+      const group = byTenant.get(p.admission.tenantId);
+      if (group) group.push(p);
+      else byTenant.set(p.admission.tenantId, [p]);
     }
-    for (const tenantId of this.waitingByTenant.keys()) if (!this.running.has(tenantId)) this.runNext(tenantId);
+    for (const [tenantId, group] of byTenant) {
+      const queue = this.queued.get(tenantId);
+      if (queue) queue.push(...group);
+      else {
+        this.queued.set(tenantId, group);
+        this.runNext(tenantId);
+      }
+    }
   }
 
   /**
    * One admission statement per tenant in flight: each holder keeps the tenant's row locked until
    * it commits, so a second statement would only wait on that lock (with a connection taken).
-   * What arrives meanwhile waits here and goes in the next statement, together.
+   * What arrives meanwhile waits in the tenant's queue and goes in the next statement, together.
    */
   private runNext(tenantId: string) {
-    const waiting = this.waitingByTenant.get(tenantId);
-    if (!waiting?.length) {
-      this.waitingByTenant.delete(tenantId);
-      this.running.delete(tenantId);
+    const queue = this.queued.get(tenantId)!;
+    if (!queue.length) {
+      this.queued.delete(tenantId);
       return;
     }
-    const group = waiting.splice(0, MAX_GROUP);
-    this.running.add(tenantId);
+    const group = queue.splice(0, MAX_GROUP);
     void this.admitGroup(tenantId, group).finally(() => this.runNext(tenantId));
   }
 
